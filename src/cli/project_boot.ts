@@ -1,0 +1,40 @@
+/** Opening the project for a command: --project / ZPM_PROJECT / discovery / per-user default. */
+import { join } from "node:path";
+import { limitsFromEnv, type Limits } from "../core/limits.ts";
+import { initProject, Project, resolveRoot } from "../project/project.ts";
+import { VERSION } from "../version.ts";
+
+/** Write a diagnostic line to stderr. */
+export function log(message: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(message + "\n"));
+}
+
+/** Open the project a command works on; throws with a clear message when it cannot. */
+export async function bootProject(
+  projectFlag: string | undefined,
+  engineMode: "process" | "inprocess",
+  overrides: Partial<Limits> = {},
+): Promise<Project> {
+  const { root, source } = resolveRoot(projectFlag);
+  let exists = false;
+  try {
+    exists = Deno.statSync(join(root, ".zpm")).isDirectory;
+  } catch { /* missing */ }
+  if (!exists) {
+    if (source !== "user-default") {
+      throw new Error(`no .zpm/ directory in ${root}. Run \`zpm init\` there first.`);
+    }
+    Deno.mkdirSync(root, { recursive: true });
+    initProject(root);
+  }
+  if (source === "user-default") {
+    log(`zpm: no .zpm/ directory found from ${Deno.cwd()}; using the per-user default project ${root}`);
+  }
+  return await Project.open({
+    root,
+    engineMode,
+    limits: limitsFromEnv(overrides),
+    version: VERSION,
+    log,
+  });
+}

@@ -1,0 +1,48 @@
+/** Resource limits applied to every engine call, with their environment overrides. */
+
+/** Limits for one process. */
+export interface Limits {
+  /** Hard wall-clock deadline per call in ms (serve only; ZPM_QUERY_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Inference budget per call (ZPM_INFERENCE_LIMIT). */
+  inferenceLimit: number;
+  /** Default number of solutions returned by query_logic. */
+  defaultSolutions: number;
+  /** Largest `limit` query_logic accepts. */
+  maxSolutions: number;
+  /** Engine memory above which new knowledge is refused (ZPM_MAX_KB_MB). */
+  maxKbBytes: number;
+}
+
+/** Built-in defaults. */
+export const DEFAULT_LIMITS: Limits = {
+  timeoutMs: 5000,
+  inferenceLimit: 10_000_000,
+  defaultSolutions: 100,
+  maxSolutions: 10_000,
+  maxKbBytes: 768 * 1024 * 1024,
+};
+
+function positiveInt(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  }
+  return n;
+}
+
+/** Defaults overridden by the environment (and then by explicit flags). */
+export function limitsFromEnv(overrides: Partial<Limits> = {}): Limits {
+  const env = (k: string) => Deno.env.get(k);
+  const timeoutMs = positiveInt("ZPM_QUERY_TIMEOUT_MS", env("ZPM_QUERY_TIMEOUT_MS"));
+  const inference = positiveInt("ZPM_INFERENCE_LIMIT", env("ZPM_INFERENCE_LIMIT"));
+  const kbMb = positiveInt("ZPM_MAX_KB_MB", env("ZPM_MAX_KB_MB"));
+  return {
+    ...DEFAULT_LIMITS,
+    ...(timeoutMs ? { timeoutMs } : {}),
+    ...(inference ? { inferenceLimit: inference } : {}),
+    ...(kbMb ? { maxKbBytes: kbMb * 1024 * 1024 } : {}),
+    ...overrides,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Parent side of the engine host: runs engine operations in a child process with a hard
+ * wall-clock deadline. A call that passes its deadline kills the child with SIGKILL; the engine is
+ * then dead and its owner rebuilds a new one (see `KnowledgeBase`).
+ */
+import { readLines } from "./line_reader.ts";
+import type { Engine, EngineArg, EngineReply } from "./types.ts";
+
+/** The command line that starts an engine host from this very program. */
+export function engineHostCommand(maxKbBytes: number): { cmd: string; args: string[] } {
+  const tail = ["__engine-host", `--max-kb-bytes=${maxKbBytes}`];
+  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: tail };
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", "--quiet", "--no-prompt", `--config=${config}`, Deno.mainModule, ...tail],
+  };
+}
+
+/** An engine in a child process. */
+export class ProcessEngine implements Engine {
+  private seq = 0;
+  private dead = false;
+  private pending = new Map<number, (r: EngineReply) => void>();
+
+  private constructor(
+    private readonly child: Deno.ChildProcess,
+    private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
+  ) {}
+
+  /** Spawn a host and wait until its engine is loaded. */
+  static async start(maxKbBytes: number): Promise<ProcessEngine> {
+    const { cmd, args } = engineHostCommand(maxKbBytes);
+    const child = new Deno.Command(cmd, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const engine = new ProcessEngine(child, child.stdin.getWriter());
+    const ready = Promise.withResolvers<void>();
+    engine.pump(ready);
+    child.status.then(() => engine.onExit(ready));
+    await ready.promise;
+    return engine;
+  }
+
+  private async pump(ready: PromiseWithResolvers<void>) {
+    try {
+      for await (const line of readLines(this.child.stdout)) {
+        if (!line.trim()) continue;
+        const msg = JSON.parse(line);
+        if (msg.ready) {
+          ready.resolve();
+          continue;
+        }
+        const resolve = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        resolve?.(msg.reply);
+      }
+    } catch { /* the child died; onExit answers what is pending */ }
+  }
+
+  private onExit(ready: PromiseWithResolvers<void>) {
+    this.dead = true;
+    ready.reject(new Error("the engine host process exited during start-up"));
+    for (const resolve of this.pending.values()) {
+      resolve({ ok: false, kind: "crash", error: "the engine process died during the call" });
+    }
+    this.pending.clear();
+  }
+
+  /** True once the child has exited or was killed. */
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  /** Run one operation; past `timeoutMs` the child is killed and a timeout reply returned. */
+  async call(op: string, args: EngineArg[], timeoutMs = 0): Promise<EngineReply> {
+    if (this.dead) return { ok: false, kind: "crash", error: "the engine process is not running" };
+    const id = ++this.seq;
+    const reply = new Promise<EngineReply>((resolve) => this.pending.set(id, resolve));
+    await this.writer.write(new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n"));
+    if (!timeoutMs) return await reply;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<EngineReply>((resolve) => {
+      timer = setTimeout(() => {
+        this.kill();
+        resolve({
+          ok: false,
+          kind: "timeout",
+          error: `time limit (${timeoutMs} ms) exceeded: the goal was stopped`,
+        });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([reply, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    }
+  }
+
+  private kill() {
+    this.dead = true;
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+
+  /** Stop the child and wait for it. */
+  async close(): Promise<void> {
+    if (!this.dead) {
+      try {
+        await this.writer.close();
+      } catch { /* ignore */ }
+      this.kill();
+    }
+    await this.child.status;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * One swipl-wasm instance running the `zpm` Prolog module, called synchronously in this thread.
+ * Used directly by one-shot CLI commands and, inside the engine host child process, by `serve`.
+ */
+import SWIPL from "swipl-wasm";
+import { ZPM_PROLOG } from "./zpm.pl.ts";
+import type { EngineArg, EngineReply } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+type Prolog = any;
+
+/** A loaded Prolog engine; `rpc` never throws for Prolog-level errors. */
+export class WasmEngine {
+  private constructor(private readonly pl: Prolog) {}
+
+  /** Load swipl-wasm and the zpm module. `maxKbBytes` caps the knowledge-base size. */
+  static async create(maxKbBytes: number): Promise<WasmEngine> {
+    const swipl: Prolog = await SWIPL({
+      arguments: ["-q"],
+      print: () => {},
+      printErr: () => {},
+    });
+    const pl = swipl.prolog;
+    await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
+    const engine = new WasmEngine(pl);
+    const r = engine.rpc("setup", [maxKbBytes]);
+    if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);
+    return engine;
+  }
+
+  /** Run one operation of the Prolog `zpm:op_/3` table. */
+  rpc(op: string, args: EngineArg[]): EngineReply {
+    const pl = this.pl;
+    const list = args.map((a) => typeof a === "string" ? new pl.String(a) : a);
+    const r = pl.query("zpm:rpc(Op, Args, Reply)", { Op: op, Args: list }).once();
+    if (!r || r.error || !r.success && r.Reply === undefined) {
+      return { ok: false, kind: "exec", error: String(r?.message ?? "engine call failed") };
+    }
+    return JSON.parse(String(r.Reply)) as EngineReply;
+  }
+}

@@ -1,0 +1,31 @@
+/** JSON Schemas and annotations for `tools/list`, generated from the registry. */
+import type { Param, ToolSpec } from "../tools/types.ts";
+
+/** The JSON Schema of one argument. */
+export function paramSchema(p: Param): Record<string, unknown> {
+  const s: Record<string, unknown> = { type: p.type, description: p.description };
+  if (p.enum) s.enum = p.enum;
+  if (p.minimum !== undefined) s.minimum = p.minimum;
+  if (p.maximum !== undefined) s.maximum = p.maximum;
+  return s;
+}
+
+/** A `tools/list` entry. */
+export function toolListing(t: ToolSpec) {
+  return {
+    name: t.name,
+    description: t.description,
+    inputSchema: {
+      type: "object" as const,
+      properties: Object.fromEntries(t.params.map((p) => [p.name, paramSchema(p)])),
+      required: t.params.filter((p) => p.required).map((p) => p.name),
+      additionalProperties: false,
+    },
+    annotations: {
+      readOnlyHint: t.hints.readOnly,
+      destructiveHint: t.hints.destructive,
+      idempotentHint: t.hints.idempotent,
+      openWorldHint: false,
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * A stdio transport for the MCP SDK that is strict about framing: one JSON-RPC message per line,
+ * malformed lines answered with JSON-RPC errors, requests before `initialize` refused, a final line
+ * without "\n" still read, and at EOF every pending request answered before `onclose` fires.
+ */
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+/** Largest accepted message line in bytes. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+type Id = string | number;
+
+/** Newline-delimited JSON-RPC over the process's stdin/stdout. */
+export class StdioLineTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private pending = new Set<Id>();
+  private initialized = false;
+  private drained: (() => void) | null = null;
+  private readonly enc = new TextEncoder();
+
+  constructor(
+    private readonly input: ReadableStream<Uint8Array> = Deno.stdin.readable,
+    private readonly output: { writeSync(p: Uint8Array): number } = Deno.stdout,
+  ) {}
+
+  /** Begin reading; resolves immediately (reading continues in the background). */
+  start(): Promise<void> {
+    this.readLoop().catch((e) => this.onerror?.(e));
+    return Promise.resolve();
+  }
+
+  private async readLoop() {
+    const decoder = new TextDecoder();
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    let skipping = false;
+    const flushLine = (line: Uint8Array | null) => {
+      if (skipping) {
+        skipping = false;
+        return;
+      }
+      if (line) this.handleLine(decoder.decode(line));
+    };
+    for await (const chunk of this.input) {
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== 10) continue;
+        const piece = chunk.subarray(start, i);
+        start = i + 1;
+        if (skipping) {
+          skipping = false;
+          parts = [];
+          size = 0;
+          continue;
+        }
+        flushLine(concat(parts, piece));
+        parts = [];
+        size = 0;
+      }
+      const rest = chunk.subarray(start);
+      if (rest.length && !skipping) {
+        size += rest.length;
+        if (size > MAX_LINE_BYTES) {
+          parts = [];
+          size = 0;
+          skipping = true;
+          this.sendError(null, -32700, `Parse error: message larger than ${MAX_LINE_BYTES} bytes`);
+        } else parts.push(rest.slice());
+      }
+    }
+    if (!skipping && size > 0) flushLine(concat(parts, new Uint8Array()));
+    await this.waitForPending();
+    this.onclose?.();
+  }
+
+  private handleLine(text: string) {
+    if (!text.trim()) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (e) {
+      this.sendError(null, -32700, `Parse error: ${(e as Error).message}`);
+      return;
+    }
+    if (Array.isArray(msg)) {
+      this.sendError(null, -32600, "Invalid Request: JSON-RPC batches are not supported");
+      return;
+    }
+    if (!msg || typeof msg !== "object") {
+      this.sendError(null, -32600, "Invalid Request: expected a JSON object");
+      return;
+    }
+    const m = msg as Record<string, unknown>;
+    const id = typeof m.id === "string" || typeof m.id === "number" ? m.id : null;
+    if (m.jsonrpc !== "2.0") {
+      if (id !== null || m.method !== undefined) this.sendError(id, -32600, 'Invalid Request: "jsonrpc" must be "2.0"');
+      return;
+    }
+    if (typeof m.method === "string") {
+      if ("id" in m && id === null) {
+        this.sendError(null, -32600, "Invalid Request: id must be a string or a number");
+        return;
+      }
+      if (id !== null) {
+        if (m.method === "initialize") this.initialized = true;
+        else if (!this.initialized && m.method !== "ping") {
+          this.sendError(id, -32002, "Server not initialized: send 'initialize' first");
+          return;
+        }
+        if (this.pending.has(id)) {
+          this.sendError(id, -32600, `Invalid Request: id ${JSON.stringify(id)} is already in use`);
+          return;
+        }
+        this.pending.add(id);
+      }
+      this.onmessage?.(m as JSONRPCMessage);
+      return;
+    }
+    if ("result" in m || "error" in m) {
+      this.onmessage?.(m as JSONRPCMessage);
+      return;
+    }
+    this.sendError(id, -32600, "Invalid Request: no method");
+  }
+
+  private sendError(id: Id | null, code: number, message: string) {
+    this.write({ jsonrpc: "2.0", id, error: { code, message } });
+  }
+
+  private write(obj: unknown) {
+    const bytes = this.enc.encode(JSON.stringify(obj) + "\n");
+    let off = 0;
+    while (off < bytes.length) off += this.output.writeSync(bytes.subarray(off));
+  }
+
+  private waitForPending(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.drained = resolve));
+  }
+
+  /** Write one message; a response settles its pending request. */
+  send(message: JSONRPCMessage): Promise<void> {
+    this.write(message);
+    const m = message as { id?: Id; method?: string };
+    if (m.id !== undefined && m.method === undefined) {
+      this.pending.delete(m.id);
+      if (this.pending.size === 0 && this.drained) {
+        const d = this.drained;
+        this.drained = null;
+        d();
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Nothing to release: stdin/stdout belong to the process. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function concat(parts: Uint8Array[], last: Uint8Array): Uint8Array {
+  if (parts.length === 0) return last;
+  const total = parts.reduce((n, p) => n + p.length, 0) + last.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of [...parts, last]) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

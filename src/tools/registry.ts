@@ -1,0 +1,43 @@
+/**
+ * The tool registry: the single source of truth for every tool. MCP `tools/list`, `tools/call`,
+ * the CLI sub-commands and their help are all generated from this list, in this order.
+ */
+import { clearContext, defineRule, forgetFact, rememberFact, updateFact, upsertFact } from "./knowledge.ts";
+import {
+  echo,
+  explainWhy,
+  getKnowledgeSchema,
+  queryLogic,
+  traceDependency,
+  verifyConsistency,
+} from "./queries.ts";
+import { getPersistenceStatus, listSnapshotsTool, restoreSnapshot, saveSnapshot } from "./snapshots.ts";
+import type { ToolSpec } from "./types.ts";
+
+/** Every tool, in upstream's inventory order (§7.0). */
+export const TOOLS: readonly ToolSpec[] = [
+  echo,
+  rememberFact,
+  defineRule,
+  queryLogic,
+  traceDependency,
+  verifyConsistency,
+  explainWhy,
+  getKnowledgeSchema,
+  forgetFact,
+  clearContext,
+  updateFact,
+  upsertFact,
+  saveSnapshot,
+  restoreSnapshot,
+  listSnapshotsTool,
+  getPersistenceStatus,
+];
+
+/** Look a tool up by its MCP name. */
+export function findTool(name: string): ToolSpec | undefined {
+  return TOOLS.find((t) => t.name === name);
+}
+
+/** Call a tool with raw arguments; argument problems come back as upstream's tool errors. */
+export { callTool } from "./call.ts";
