@@ -1,0 +1,666 @@
+/**
+ * File operations on one memory directory's journal: cross-process locking,
+ * durable appends, tail repair, rotation into archives and reaping of old
+ * archives. The line format lives in `journal_format.ts`.
+ *
+ * Files in the directory:
+ * - `journal.wal`: the active journal (JSON Lines).
+ * - `journal.lock`: the `flock` target; created once, never renamed or deleted.
+ * - `journal-<unix ns>.wal`: archives made by {@link JournalFiles.rotate}.
+ * - `journal.wal.broken-<unix ns>`: bytes cut off by {@link JournalFiles.cutTail}.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { basename, dirname, join, resolve } from "node:path";
+
+/** A journal (or other durable) write failed; the message names the path, the OS error and what to do. */
+export class JournalWriteError extends Error {
+  /** Wrap a write failure; pass the OS error as `cause`. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JournalWriteError";
+  }
+}
+
+/** The journal lock could not be taken before the deadline; the message names the lock file. */
+export class LockTimeoutError extends Error {
+  /** Build the timeout error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LockTimeoutError";
+  }
+}
+
+/** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
+export interface FileId {
+  /** Inode number, or null where the OS reports none (Windows). */
+  ino: number | null;
+  /** Size in bytes. */
+  size: number;
+}
+
+const encoder = new TextEncoder();
+const NL = 0x0a;
+const ARCHIVE_RE = /^journal-(\d+)\.wal$/;
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+type LockMode = "shared" | "exclusive";
+
+/** Locks held by the current async call chain, keyed by absolute lock path. */
+const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, LockMode>>();
+
+/** In-process FIFO queue per lock path (flock is per open file, so one process must queue itself). */
+const queues = new Map<string, { tail: Promise<void>; users: number }>();
+
+function errText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/** Wait for our turn in the in-process queue for `key`; returns the release function. */
+async function enterQueue(
+  key: string,
+  deadline: number,
+  describeLock: () => string,
+): Promise<() => void> {
+  let q = queues.get(key);
+  if (!q) {
+    q = { tail: Promise.resolve(), users: 0 };
+    queues.set(key, q);
+  }
+  const queue = q;
+  queue.users++;
+  let releaseMine!: () => void;
+  const mine = new Promise<void>((r) => (releaseMine = r));
+  const prev = queue.tail;
+  queue.tail = prev.then(() => mine);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    releaseMine();
+    queue.users--;
+    if (queue.users === 0 && queues.get(key) === queue) queues.delete(key);
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = await Promise.race([
+    prev.then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    // Keep the queue moving: pass our turn on as soon as it comes.
+    prev.then(release);
+    throw new LockTimeoutError(describeLock());
+  }
+  return release;
+}
+
+/** Open (creating once if missing) the lock file. Readers fall back to a read-only open. */
+async function openLockFile(
+  lockPath: string,
+  exclusive: boolean,
+): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(lockPath, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o644,
+    });
+  } catch (e) {
+    if (!exclusive) {
+      try {
+        return await Deno.open(lockPath, { read: true });
+      } catch {
+        // report the original error
+      }
+    }
+    const hint = e instanceof Deno.errors.NotFound
+      ? "the memory directory does not exist"
+      : "check that the memory directory exists and is writable";
+    throw new JournalWriteError(
+      `Cannot open or create the journal lock file ${lockPath} (${errText(e)}); ${hint}.`,
+      { cause: e },
+    );
+  }
+}
+
+/** The journal files of one memory directory (see the module comment for the layout). */
+export class JournalFiles {
+  /** The memory directory, e.g. `<project>/.zpm/data`. */
+  readonly dir: string;
+  /** Path of the active journal, `<dir>/journal.wal`. */
+  readonly walPath: string;
+  /** Path of the lock file, `<dir>/journal.lock`. */
+  readonly lockPath: string;
+  readonly #lockKey: string;
+
+  /** Files of the memory directory `dir`; touches nothing on disk. */
+  constructor(dir: string) {
+    this.dir = dir;
+    this.walPath = join(dir, "journal.wal");
+    this.lockPath = join(dir, "journal.lock");
+    this.#lockKey = resolve(this.lockPath);
+  }
+
+  /**
+   * Take flock on journal.lock (exclusive for writers, shared for readers),
+   * run `fn`, release. Calls from one process queue up in order; a nested call
+   * from inside `fn` (same async call chain) runs directly when the held lock
+   * covers it, and throws when it would need to upgrade shared to exclusive.
+   * Throws LockTimeoutError after `timeoutMs`, JournalWriteError when the lock
+   * file cannot be opened.
+   */
+  async withLock<T>(
+    exclusive: boolean,
+    fn: () => Promise<T>,
+    timeoutMs: number = DEFAULT_LOCK_TIMEOUT_MS,
+  ): Promise<T> {
+    const key = this.#lockKey;
+    const held = heldLocks.getStore()?.get(key);
+    if (held === "exclusive" || (held === "shared" && !exclusive)) {
+      return await fn();
+    }
+    if (held === "shared") {
+      throw new Error(
+        `Cannot take the exclusive lock on ${this.lockPath} while this call already holds it shared; take withLock(true) from the start.`,
+      );
+    }
+    const mode: LockMode = exclusive ? "exclusive" : "shared";
+    const deadline = Date.now() + timeoutMs;
+    const describeLock = () =>
+      `Timed out after ${timeoutMs} ms waiting for the ${mode} lock on ${this.lockPath}. Another zpm process (or a slow call in this one) is holding it; retry, or find the holder with "fuser ${this.lockPath}".`;
+    const release = await enterQueue(key, deadline, describeLock);
+    try {
+      const file = await openLockFile(this.lockPath, exclusive);
+      try {
+        let delay = 1;
+        while (!(await file.tryLock(exclusive))) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new LockTimeoutError(describeLock());
+          await sleep(Math.min(left, delay + Math.random() * delay));
+          delay = Math.min(delay * 2, 16);
+        }
+        const store = new Map(heldLocks.getStore() ?? []);
+        store.set(key, mode);
+        try {
+          return await heldLocks.run(store, fn);
+        } finally {
+          try {
+            await file.unlock();
+          } catch {
+            // close() below releases the lock anyway
+          }
+        }
+      } finally {
+        file.close();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  #requireExclusive(what: string): void {
+    if (heldLocks.getStore()?.get(this.#lockKey) !== "exclusive") {
+      throw new Error(
+        `JournalFiles.${what} must be called inside withLock(true) for ${this.dir}`,
+      );
+    }
+  }
+
+  /**
+   * Append `data` to journal.wal durably: open by path (append, create, 0644),
+   * one write, syncData, close. A short or failed write, or a failed sync,
+   * throws JournalWriteError (never retried) after trying to cut the file back
+   * to its previous size. Refuses to glue data onto a line that lacks its
+   * final "\n" (run recovery first). Must be called inside withLock(true).
+   */
+  async append(data: string | Uint8Array): Promise<void> {
+    this.#requireExclusive("append");
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    if (bytes.length === 0) return;
+    await this.#appendBytes(bytes, bytes[0] !== NL);
+  }
+
+  async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<void> {
+    const path = this.walPath;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, {
+        read: true,
+        append: true,
+        create: true,
+        mode: 0o644,
+      });
+    } catch (e) {
+      throw new JournalWriteError(
+        `Cannot open ${path} for appending (${
+          errText(e)
+        }); the change was not saved. Check that ${this.dir} exists and is writable.`,
+        { cause: e },
+      );
+    }
+    let before = -1;
+    try {
+      before = (await file.stat()).size;
+      if (checkTail && before > 0 && (await lastByte(file, before)) !== NL) {
+        before = -1; // nothing written, nothing to undo
+        throw new JournalWriteError(
+          `${path} does not end with a newline (a torn or unfinished last line); the change was not saved. Recover the journal (cut the torn tail or add the newline) before appending.`,
+        );
+      }
+      const n = await file.write(bytes);
+      if (n !== bytes.length) {
+        throw new JournalWriteError(
+          `Short write to ${path}: ${n} of ${bytes.length} bytes written (disk full?); the change was not saved. Free disk space, then retry.`,
+        );
+      }
+      await file.syncData();
+    } catch (e) {
+      let undo = "";
+      if (before >= 0) {
+        try {
+          await file.truncate(before);
+          undo = ` The journal was cut back to ${before} bytes.`;
+        } catch (e2) {
+          undo = ` Cutting the journal back to ${before} bytes also failed (${
+            errText(e2)
+          }); it may end in a partial line, which recovery will cut on the next start.`;
+        }
+      }
+      if (e instanceof JournalWriteError) {
+        if (undo) e.message += undo;
+        throw e;
+      }
+      throw new JournalWriteError(
+        `Writing or syncing ${path} failed (${
+          errText(e)
+        }); the change was not saved and the sync will not be retried.${undo} Check the disk and free space, then retry.`,
+        { cause: e },
+      );
+    } finally {
+      file.close();
+    }
+  }
+
+  /** stat of journal.wal, or null if it is missing. */
+  async stat(): Promise<FileId | null> {
+    try {
+      const st = await Deno.stat(this.walPath);
+      return { ino: st.ino ?? null, size: st.size };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Bytes of journal.wal from `offset` to EOF (empty if missing or shorter)
+   * and its FileId when read. `id.size` is offset + bytes read, or the real
+   * size when the file is shorter than `offset` (it was cut or replaced).
+   * Call under a lock for a consistent view.
+   */
+  async readFrom(
+    offset: number,
+  ): Promise<{ bytes: Uint8Array; id: FileId | null }> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.walPath, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        return { bytes: new Uint8Array(0), id: null };
+      }
+      throw e;
+    }
+    try {
+      const st = await file.stat();
+      const ino = st.ino ?? null;
+      if (st.size < offset) {
+        return { bytes: new Uint8Array(0), id: { ino, size: st.size } };
+      }
+      const bytes = await readRange(file, offset, st.size - offset, true);
+      return { bytes, id: { ino, size: offset + bytes.length } };
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * Cut a torn tail: copy bytes [goodEnd, EOF) of journal.wal to
+   * `journal.wal.broken-<unix ns>` (fsynced), truncate journal.wal to goodEnd,
+   * fsync it and the directory. Returns the broken file's path. Must be called
+   * inside withLock(true).
+   */
+  async cutTail(goodEnd: number): Promise<string> {
+    this.#requireExclusive("cutTail");
+    const path = this.walPath;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true });
+    } catch (e) {
+      throw new JournalWriteError(
+        `Cannot open ${path} to cut its damaged tail (${errText(e)}).`,
+        { cause: e },
+      );
+    }
+    try {
+      const size = (await file.stat()).size;
+      if (!Number.isSafeInteger(goodEnd) || goodEnd < 0 || goodEnd > size) {
+        throw new RangeError(
+          `cutTail(${goodEnd}) is outside ${path} (${size} bytes)`,
+        );
+      }
+      const tail = await readRange(file, goodEnd, size - goodEnd, false);
+      const brokenPath = await this.#writeBroken(tail);
+      try {
+        await file.truncate(goodEnd);
+        await file.sync();
+      } catch (e) {
+        throw new JournalWriteError(
+          `Cannot truncate ${path} to ${goodEnd} bytes (${
+            errText(e)
+          }); the damaged tail was saved to ${brokenPath} but is still in the journal.`,
+          { cause: e },
+        );
+      }
+      await this.#syncDir();
+      return brokenPath;
+    } finally {
+      file.close();
+    }
+  }
+
+  async #writeBroken(tail: Uint8Array): Promise<string> {
+    let ns = nowNs();
+    for (;;) {
+      const brokenPath = join(this.dir, `journal.wal.broken-${ns}`);
+      let out: Deno.FsFile;
+      try {
+        out = await Deno.open(brokenPath, {
+          write: true,
+          createNew: true,
+          mode: 0o644,
+        });
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) {
+          ns = ns + 1n;
+          continue;
+        }
+        throw new JournalWriteError(
+          `Cannot create ${brokenPath} to save the damaged journal tail (${
+            errText(e)
+          }); the journal was not changed. Check that ${this.dir} is writable.`,
+          { cause: e },
+        );
+      }
+      try {
+        await writeAll(out, tail);
+        await out.sync();
+      } catch (e) {
+        out.close();
+        await Deno.remove(brokenPath).catch(() => {});
+        throw new JournalWriteError(
+          `Cannot write ${brokenPath} (${
+            errText(e)
+          }); the journal was not changed. Free disk space, then retry.`,
+          { cause: e },
+        );
+      }
+      out.close();
+      return brokenPath;
+    }
+  }
+
+  /** If journal.wal ends without "\n", append one (and syncData). Must be called inside withLock(true). */
+  async ensureFinalNewline(): Promise<void> {
+    this.#requireExclusive("ensureFinalNewline");
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.walPath, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw new JournalWriteError(
+        `Cannot read ${this.walPath} (${errText(e)}).`,
+        { cause: e },
+      );
+    }
+    let needed = false;
+    try {
+      const size = (await file.stat()).size;
+      needed = size > 0 && (await lastByte(file, size)) !== NL;
+    } finally {
+      file.close();
+    }
+    if (needed) await this.#appendBytes(Uint8Array.of(NL), false);
+  }
+
+  /**
+   * Rename journal.wal to `journal-<unix ns>.wal` (a fresh name), create a new
+   * empty journal.wal and fsync the directory. Returns the archive's file name,
+   * or null when there was no journal.wal (then only the empty one is created).
+   * Must be called inside withLock(true).
+   */
+  async rotate(): Promise<string | null> {
+    this.#requireExclusive("rotate");
+    if (!(await exists(this.walPath))) {
+      await this.#createEmptyWal();
+      await this.#syncDir();
+      return null;
+    }
+    let ns = nowNs();
+    let name = `journal-${ns}.wal`;
+    while (await exists(join(this.dir, name))) {
+      ns = ns + 1n;
+      name = `journal-${ns}.wal`;
+    }
+    const archivePath = join(this.dir, name);
+    try {
+      await Deno.rename(this.walPath, archivePath);
+    } catch (e) {
+      throw new JournalWriteError(
+        `Cannot rename ${this.walPath} to ${archivePath} (${errText(e)}); the journal was not rotated.`,
+        { cause: e },
+      );
+    }
+    try {
+      await this.#createEmptyWal();
+    } catch (e) {
+      try {
+        await Deno.rename(archivePath, this.walPath);
+      } catch {
+        // journal.wal is recreated by the next append; the archive keeps the data
+      }
+      throw e;
+    }
+    await this.#syncDir();
+    return name;
+  }
+
+  async #createEmptyWal(): Promise<void> {
+    try {
+      const f = await Deno.open(this.walPath, {
+        write: true,
+        create: true,
+        mode: 0o644,
+      });
+      f.close();
+    } catch (e) {
+      throw new JournalWriteError(
+        `Cannot create ${this.walPath} (${errText(e)}); check that ${this.dir} is writable.`,
+        { cause: e },
+      );
+    }
+  }
+
+  /**
+   * Delete archives named exactly `journal-<digits>.wal` whose number is
+   * < keepNewerThanNs, then fsync the directory. Never touches any other name.
+   * Returns the deleted names.
+   */
+  async reap(keepNewerThanNs: bigint): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const a of await this.listArchives()) {
+      if (a.ns >= keepNewerThanNs) continue;
+      try {
+        await Deno.remove(join(this.dir, a.name));
+        deleted.push(a.name);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue; // reaped by another process
+        throw new JournalWriteError(
+          `Cannot delete old journal archive ${join(this.dir, a.name)} (${errText(e)}).`,
+          { cause: e },
+        );
+      }
+    }
+    if (deleted.length > 0) await this.#syncDir();
+    return deleted;
+  }
+
+  /** Archives (`journal-<digits>.wal` regular files), oldest first. */
+  async listArchives(): Promise<{ name: string; ns: bigint }[]> {
+    const out: { name: string; ns: bigint }[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        const m = ARCHIVE_RE.exec(entry.name);
+        if (m && entry.isFile) out.push({ name: entry.name, ns: BigInt(m[1]) });
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    out.sort((a, b) => a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : a.name < b.name ? -1 : 1);
+    return out;
+  }
+
+  async #syncDir(): Promise<void> {
+    try {
+      await fsyncDir(this.dir);
+    } catch (e) {
+      throw new JournalWriteError(
+        `Cannot fsync directory ${this.dir} (${errText(e)}).`,
+        { cause: e },
+      );
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function lastByte(file: Deno.FsFile, size: number): Promise<number> {
+  const b = await readRange(file, size - 1, 1, false);
+  return b.length === 1 ? b[0] : -1;
+}
+
+/** Read `length` bytes at `offset` (fewer at EOF); with `toEof`, keep reading past `length` until EOF. */
+async function readRange(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+  toEof: boolean,
+): Promise<Uint8Array> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let buf = new Uint8Array(Math.max(length, toEof ? 4096 : 0));
+  let filled = 0;
+  for (;;) {
+    if (filled === buf.length) {
+      if (!toEof) break;
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await file.write(bytes.subarray(done));
+    if (n <= 0) throw new Error(`write made no progress at byte ${done}`);
+    done += n;
+  }
+}
+
+let tmpCounter = 0;
+
+/** Write `data` to `path` atomically: temp file `<name>.tmp-<pid>-<counter>` in the same directory, write, fsync, rename over `path`, fsync the directory; the temp file is removed on failure. */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+): Promise<void> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const dir = dirname(path);
+  const tmp = join(dir, `${basename(path)}.tmp-${Deno.pid}-${tmpCounter++}`);
+  let file: Deno.FsFile | null = null;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    await writeAll(file, bytes);
+    await file.sync();
+    file.close();
+    file = null;
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    try {
+      file?.close();
+    } catch {
+      // already closed
+    }
+    await Deno.remove(tmp).catch(() => {});
+    throw new JournalWriteError(
+      `Cannot write ${path} (${
+        errText(e)
+      }); the previous content, if any, is unchanged. Check free space and permissions of ${dir}.`,
+      { cause: e },
+    );
+  }
+  try {
+    await fsyncDir(dir);
+  } catch (e) {
+    throw new JournalWriteError(
+      `Wrote ${path} but could not fsync directory ${dir} (${errText(e)}).`,
+      { cause: e },
+    );
+  }
+}
+
+/** fsync a directory so renames, creations and deletions in it are durable (no-op on Windows, where directories cannot be opened). */
+export async function fsyncDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+let lastNs = 0n;
+
+/** Current time as unix nanoseconds (bigint), strictly increasing within the process. */
+export function nowNs(): bigint {
+  const subMs = Math.floor((performance.now() % 1) * 1_000_000);
+  let ns = BigInt(Date.now()) * 1_000_000n + BigInt(subMs);
+  if (ns <= lastNs) ns = lastNs + 1n;
+  lastNs = ns;
+  return ns;
+}
