@@ -84,7 +84,10 @@ export function buildProgram(): Command {
   const program = new Command("zpm")
     .description("Prolog inference engine for the Model Context Protocol: durable memory for LLM agents")
     .version(`zpm ${VERSION}`, "-V, --version", "print the version")
-    .option("--project <dir>", "project directory (default: walk up to .zpm/, then ZPM_PROJECT, then the per-user default)")
+    .option(
+      "--project <dir>",
+      "project directory (default: walk up to .zpm/, then ZPM_PROJECT, then the per-user default)",
+    )
     .configureHelp({ styleTitle: (t: string) => t.replace(/:$/, "").toUpperCase() + ":" })
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
@@ -92,11 +95,17 @@ export function buildProgram(): Command {
   program.command("version").description("print the version").action(() => writeOut(`zpm ${VERSION}\n`));
   program.command("init").description("create .zpm/ in the current directory").action(() => {
     writeOut(
-      initProject(Deno.cwd()) ? "Initialized .zpm/ project directory\n" : ".zpm/ project directory already initialized\n",
+      initProject(Deno.cwd())
+        ? "Initialized .zpm/ project directory\n"
+        : ".zpm/ project directory already initialized\n",
     );
   });
   program.command("serve").description("run the MCP server on stdio")
-    .option("--timeout-ms <n>", "wall-clock limit per call in ms (default 5000 or ZPM_QUERY_TIMEOUT_MS)", parseInteger)
+    .option(
+      "--timeout-ms <n>",
+      "wall-clock limit per call in ms (default 5000 or ZPM_QUERY_TIMEOUT_MS)",
+      parseInteger,
+    )
     .action(async (opts: { timeoutMs?: number }) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
       const project = await bootProject(program.opts().project, "process", overrides);
@@ -123,7 +132,9 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
+      if (
+        e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help"
+      ) {
         return 0;
       }
       return e.exitCode === 0 ? 0 : 1;

@@ -1,6 +1,6 @@
 /** Opening the project for a command: --project / ZPM_PROJECT / discovery / per-user default. */
 import { join } from "node:path";
-import { limitsFromEnv, type Limits } from "../core/limits.ts";
+import { type Limits, limitsFromEnv } from "../core/limits.ts";
 import { initProject, Project, resolveRoot } from "../project/project.ts";
 import { VERSION } from "../version.ts";
 

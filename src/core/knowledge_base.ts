@@ -28,8 +28,8 @@ import {
   formatSnapshotHeader,
   listSnapshots,
   parseSnapshotHeader,
-  type SnapshotInfo,
   snapshotFileName,
+  type SnapshotInfo,
 } from "../persistence/snapshot_file.ts";
 import type { Limits } from "./limits.ts";
 
@@ -177,7 +177,9 @@ export class KnowledgeBase {
         snapSeq = snap.header.seq;
         break;
       }
-      this.warn(`snapshot ${snap.path} could not be loaded (${r ? r.error : "unreadable"}); trying an older one`);
+      this.warn(
+        `snapshot ${snap.path} could not be loaded (${r ? r.error : "unreadable"}); trying an older one`,
+      );
     }
     this.lastSeq = snapSeq ?? 0;
     const { bytes, id } = await this.files.readFrom(0);
@@ -199,7 +201,9 @@ export class KnowledgeBase {
     } else if (scan.missingFinalNewline && repair) {
       await this.files.ensureFinalNewline();
     }
-    await this.applyTransactions(scan.transactions.filter((t) => t.seq === null || snapSeq === null || t.seq > snapSeq));
+    await this.applyTransactions(
+      scan.transactions.filter((t) => t.seq === null || snapSeq === null || t.seq > snapSeq),
+    );
     for (const t of scan.transactions) if (t.seq !== null && t.seq > this.lastSeq) this.lastSeq = t.seq;
     this.offset = scan.damage ? scan.goodEnd : bytes.length + (scan.missingFinalNewline && repair ? 1 : 0);
     this.fileId = repair ? await this.files.stat() : id;
@@ -358,7 +362,9 @@ export class KnowledgeBase {
       } catch { /* the next boot repairs a torn tail */ }
       if (e instanceof JournalWriteError && isNotWritable(e)) throw e;
       throw new PersistenceError(
-        `could not write the journal ${this.files.walPath}: ${(e as Error).message}. The change was not applied.`,
+        `could not write the journal ${this.files.walPath}: ${
+          (e as Error).message
+        }. The change was not applied.`,
       );
     }
     this.lastSeq = seq;

@@ -20,7 +20,7 @@ export const DEFAULT_LIMITS: Limits = {
   inferenceLimit: 10_000_000,
   defaultSolutions: 100,
   maxSolutions: 10_000,
-  maxKbBytes: 768 * 1024 * 1024,
+  maxKbBytes: 512 * 1024 * 1024,
 };
 
 function positiveInt(name: string, raw: string | undefined): number | undefined {

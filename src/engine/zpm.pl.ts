@@ -310,12 +310,16 @@ plan(Goal, Records, Result) :-
 
 check_capacity :-
     setting(max_kb_bytes, Max), !,
-    statistics(memory, [Used|_]),
+    kb_bytes(Used),
     (   Used =< Max -> true
     ;   MB is Max // 1048576,
         fail_with(limit, "knowledge base size limit (~d MB) reached; forget facts or raise ZPM_MAX_KB_MB", [MB])
     ).
 check_capacity.
+
+% kb_bytes(-Bytes): memory held by the clauses of user predicates.
+kb_bytes(B) :-
+    aggregate_all(sum(S), ( user_pred(N/A), functor(H, N, A), predicate_property(user:H, size(S)) ), B).
 
 records_json(Records, arr(Js)) :-
     findall(obj([op-str(Op), clause-str(S)]), member(rec(Op, S), Records), Js).
@@ -660,7 +664,7 @@ op_(consult_kb, [T, L], V) :- t_consult_kb(T, L, V).
 op_(dump, [], V) :- t_dump(V).
 op_(load_snapshot, [T], V) :- t_load_snapshot(T, V).
 op_(canon, [T], str(S)) :- parse_one(T, X, _), canon(X, S).
-op_(memory, [], num(U)) :- statistics(memory, [U|_]).
+op_(kb_bytes, [], num(U)) :- kb_bytes(U).
 
 % apply_all(+[Op, Text, Op, Text, …]): replay records; a record that matches nothing is counted.
 apply_all([], N, N, M, M).

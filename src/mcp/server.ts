@@ -28,17 +28,20 @@ export async function serveStdio(project: Project): Promise<void> {
   let queue: Promise<unknown> = Promise.resolve();
   const listing = TOOLS.map(toolListing);
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
-  server.setRequestHandler(CallToolRequestSchema, (req: { params: { name: string; arguments?: unknown } }) => {
-    const tool = findTool(req.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
-    // One call at a time: the engine and the journal see calls in arrival order.
-    const run = queue.then(() => callTool(tool, { project }, req.params.arguments));
-    queue = run.catch(() => {});
-    return run.then((r) => ({
-      content: r.texts.map((text) => ({ type: "text" as const, text })),
-      isError: r.isError,
-    }));
-  });
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    (req: { params: { name: string; arguments?: unknown } }) => {
+      const tool = findTool(req.params.name);
+      if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
+      // One call at a time: the engine and the journal see calls in arrival order.
+      const run = queue.then(() => callTool(tool, { project }, req.params.arguments));
+      queue = run.catch(() => {});
+      return run.then((r) => ({
+        content: r.texts.map((text) => ({ type: "text" as const, text })),
+        isError: r.isError,
+      }));
+    },
+  );
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
   });

@@ -96,7 +96,9 @@ export class StdioLineTransport implements Transport {
     const m = msg as Record<string, unknown>;
     const id = typeof m.id === "string" || typeof m.id === "number" ? m.id : null;
     if (m.jsonrpc !== "2.0") {
-      if (id !== null || m.method !== undefined) this.sendError(id, -32600, 'Invalid Request: "jsonrpc" must be "2.0"');
+      if (id !== null || m.method !== undefined) {
+        this.sendError(id, -32600, 'Invalid Request: "jsonrpc" must be "2.0"');
+      }
       return;
     }
     if (typeof m.method === "string") {

@@ -2,7 +2,11 @@
 import { type Args, type ToolContext, ToolError, type ToolResult, type ToolSpec } from "./types.ts";
 
 /** Run a tool; a ToolError becomes an error result whose text starts with the error name. */
-export async function callTool(tool: ToolSpec, ctx: ToolContext, raw: unknown): Promise<ToolResult & { toolError?: string }> {
+export async function callTool(
+  tool: ToolSpec,
+  ctx: ToolContext,
+  raw: unknown,
+): Promise<ToolResult & { toolError?: string }> {
   const args: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
   try {
     return await tool.run(ctx, args);

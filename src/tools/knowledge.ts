@@ -144,7 +144,8 @@ export const updateFact: ToolSpec = {
       ctx,
       "update",
       [oldFact, newFact],
-      (r) => r.found ? ok(`Updated: ${display(newFact)}`) : fail(`No matching clause for: ${display(oldFact)}`),
+      (r) =>
+        r.found ? ok(`Updated: ${display(newFact)}`) : fail(`No matching clause for: ${display(oldFact)}`),
       (e) => fail(`Failed to update: ${display(oldFact)} (${e}); nothing was changed`),
     );
   },

@@ -1,7 +1,7 @@
 /** Read-only tools: echo, query_logic, trace_dependency, verify_consistency, explain_why, schema. */
 import { display, optInteger, optString, reqString } from "./args.ts";
 import { readOp } from "./engine_calls.ts";
-import { fail, ok, type ToolSpec, ToolError } from "./types.ts";
+import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
 
 const READ = { readOnly: true, destructive: false, idempotent: true };
 
@@ -120,7 +120,7 @@ export const explainWhy: ToolSpec = {
       required: false,
       minimum: 0,
       maximum: 1000,
-      description: "Depth of the tree (default 1000); deeper nodes get \"truncated\": true. Example: 3",
+      description: 'Depth of the tree (default 1000); deeper nodes get "truncated": true. Example: 3',
     },
   ],
   hints: READ,
@@ -132,7 +132,9 @@ export const explainWhy: ToolSpec = {
     const depth = optInteger(args, "max_depth", 0, 1000) ?? 1000;
     const r = await readOp(ctx, "explain", [fact, depth, ctx.project.limits.inferenceLimit]);
     if (!r.ok) {
-      if (r.kind === "syntax" || r.kind === "unsafe") return fail(`Cannot explain ${display(fact)}: ${r.error}`);
+      if (r.kind === "syntax" || r.kind === "unsafe") {
+        return fail(`Cannot explain ${display(fact)}: ${r.error}`);
+      }
       throw new ToolError("ExecutionFailed", r.error);
     }
     return ok(JSON.stringify(r.value));
@@ -142,7 +144,8 @@ export const explainWhy: ToolSpec = {
 /** get_knowledge_schema */
 export const getKnowledgeSchema: ToolSpec = {
   name: "get_knowledge_schema",
-  description: "List the predicates in the knowledge base with arity, type (fact/rule/both) and clause count.",
+  description:
+    "List the predicates in the knowledge base with arity, type (fact/rule/both) and clause count.",
   params: [],
   hints: READ,
   async run(ctx) {

@@ -1,7 +1,7 @@
 /** Persistence tools: save/restore/list snapshots and the persistence status. */
 import { PersistenceError } from "../core/knowledge_base.ts";
 import { reqString } from "./args.ts";
-import { ok, type ToolSpec, ToolError } from "./types.ts";
+import { ok, ToolError, type ToolSpec } from "./types.ts";
 
 function asToolError(e: unknown): never {
   if (e instanceof PersistenceError || e instanceof Error) throw new ToolError("ExecutionFailed", e.message);
@@ -35,7 +35,12 @@ export const restoreSnapshot: ToolSpec = {
   name: "restore_snapshot",
   description:
     "Replace the knowledge base with a saved snapshot (validated first; the restored state is durable).",
-  params: [{ name: "name", type: "string", required: true, description: "Snapshot name. Example: before-refactor" }],
+  params: [{
+    name: "name",
+    type: "string",
+    required: true,
+    description: "Snapshot name. Example: before-refactor",
+  }],
   hints: { readOnly: false, destructive: true, idempotent: false },
   async run(ctx, args) {
     const name = reqString(args, "name");
@@ -63,7 +68,8 @@ export const listSnapshotsTool: ToolSpec = {
 /** get_persistence_status */
 export const getPersistenceStatus: ToolSpec = {
   name: "get_persistence_status",
-  description: "Report the persistence status of the default memory: status, directory, last snapshot, journal size.",
+  description:
+    "Report the persistence status of the default memory: status, directory, last snapshot, journal size.",
   params: [],
   hints: { readOnly: true, destructive: false, idempotent: true },
   async run(ctx) {
