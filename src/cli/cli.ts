@@ -5,6 +5,7 @@ import { initProject } from "../project/project.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import type { Param, ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
+import { registerDoctor } from "./doctor.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
 
@@ -100,6 +101,7 @@ export function buildProgram(): Command {
         : ".zpm/ project directory already initialized\n",
     );
   });
+  registerDoctor(program, () => exitCode = 1);
   program.command("serve").description("run the MCP server on stdio")
     .option(
       "--timeout-ms <n>",

@@ -77,7 +77,7 @@ export const getPersistenceStatus: ToolSpec = {
     await kb.refresh();
     const snaps = await kb.snapshots();
     const lines = [
-      `status: ${kb.status}`,
+      `status: ${kb.damage ? "degraded" : kb.status}`,
       `dir: ${kb.opts.dataDir}`,
       `last_snapshot: ${snaps[0]?.name ?? "none"}`,
       `journal_size: ${await kb.journalSize()} bytes`,

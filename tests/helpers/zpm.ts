@@ -124,6 +124,11 @@ export class McpClient {
         resolve(msg);
       } else this.stray.push(msg);
     }
+    // The server is gone: fail whatever is still waiting.
+    for (const resolve of this.waiting.values()) {
+      resolve({ jsonrpc: "2.0", id: null, error: { code: -1, message: "server exited before answering" } });
+    }
+    this.waiting.clear();
   }
 
   /** Everything the server wrote to stderr so far. */
@@ -140,7 +145,10 @@ export class McpClient {
   request(method: string, params?: unknown): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     const p = new Promise<Record<string, unknown>>((resolve) => this.waiting.set(id, resolve));
-    this.sendRaw(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
+    this.sendRaw(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n").catch(() => {
+      this.waiting.get(id)?.({ jsonrpc: "2.0", id, error: { code: -1, message: "server stdin is closed" } });
+      this.waiting.delete(id);
+    });
     return p;
   }
 

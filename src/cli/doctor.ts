@@ -1,0 +1,24 @@
+/** `zpm doctor [--repair keep-prefix|skip]`: report and repair journal damage. */
+import { type Command, Option } from "commander";
+import { diagnose, formatHealth, repairJournal, type RepairMode } from "../persistence/doctor.ts";
+import { projectPaths, resolveRoot } from "../project/project.ts";
+
+/** Add the doctor command; `setFailed` marks a non-zero exit. */
+export function registerDoctor(program: Command, setFailed: () => void): void {
+  program.command("doctor")
+    .description("check journals and snapshots; --repair fixes a damaged journal (a backup is kept)")
+    .addOption(new Option("--repair <mode>", "repair mode").choices(["keep-prefix", "skip"]))
+    .action(async (opts: { repair?: RepairMode }) => {
+      const { root } = resolveRoot(program.opts().project);
+      const p = projectPaths(root);
+      const out: string[] = [`project ${root}`];
+      let health = await diagnose("default", p.dataDir, p.kbDir);
+      if (opts.repair && health.damage) {
+        for (const note of await repairJournal(p.dataDir, opts.repair)) out.push(`repaired: ${note}`);
+        health = await diagnose("default", p.dataDir, p.kbDir);
+      }
+      out.push(...formatHealth(health));
+      console.log(out.join("\n"));
+      if (health.damage?.kind === "corrupt") setFailed();
+    });
+}

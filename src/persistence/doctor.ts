@@ -1,0 +1,107 @@
+/**
+ * `zpm doctor`: health of a memory's journal and snapshots, and explicit repairs of a damaged
+ * journal. Every repair keeps a backup of what it changes.
+ */
+import { join } from "node:path";
+import { JournalFiles, nowNs, writeFileAtomic } from "./journal_file.ts";
+import { type JournalDamage, scanJournal } from "./journal_format.ts";
+import { listSnapshots, parseSnapshotHeader } from "./snapshot_file.ts";
+
+/** Health of one memory's files. */
+export interface MemoryHealth {
+  memory: string;
+  dataDir: string;
+  journalBytes: number;
+  transactions: number;
+  damage: JournalDamage | null;
+  archives: string[];
+  snapshots: { name: string; ok: boolean; problem?: string }[];
+}
+
+/** How to repair mid-log damage. */
+export type RepairMode = "keep-prefix" | "skip";
+
+/** Inspect a memory's journal and snapshots without changing anything. */
+export async function diagnose(memory: string, dataDir: string, snapshotDir: string): Promise<MemoryHealth> {
+  const files = new JournalFiles(dataDir);
+  const { bytes } = await files.readFrom(0);
+  const scan = scanJournal(bytes, 0);
+  const snapshots = [];
+  for (const s of await listSnapshots(snapshotDir)) {
+    try {
+      const text = await Deno.readTextFile(s.path);
+      const ok = parseSnapshotHeader(text.slice(0, text.indexOf("\n"))) !== null;
+      snapshots.push({ name: s.name, ok, problem: ok ? undefined : "bad header" });
+    } catch (e) {
+      snapshots.push({ name: s.name, ok: false, problem: (e as Error).message });
+    }
+  }
+  return {
+    memory,
+    dataDir,
+    journalBytes: bytes.length,
+    transactions: scan.transactions.length,
+    damage: scan.damage,
+    archives: (await files.listArchives().catch(() => [])).map((a) => a.name),
+    snapshots,
+  };
+}
+
+/** Human-readable report lines. */
+export function formatHealth(h: MemoryHealth): string[] {
+  const lines = [`memory '${h.memory}' (${h.dataDir})`];
+  const d = h.damage;
+  if (!d) lines.push(`  journal.wal: ok, ${h.transactions} transaction(s), ${h.journalBytes} bytes`);
+  else if (d.kind === "torn-tail") {
+    lines.push(
+      `  journal.wal: torn tail at byte ${d.offset} (${d.reason}) after ${h.transactions} good transaction(s); the next start cuts it (backup kept)`,
+    );
+  } else {
+    lines.push(
+      `  journal.wal: DAMAGED at byte ${d.offset} (${d.reason}); ${h.transactions} good transaction(s) before it, ${d.validAfter} valid after it`,
+      "  repair with one of:",
+      "    zpm doctor --repair keep-prefix   keep the transactions before the damage (later ones are moved to a backup file)",
+      "    zpm doctor --repair skip          drop only the damaged transaction and keep the later ones",
+    );
+  }
+  lines.push(`  archives: ${h.archives.length ? h.archives.join(", ") : "none"}`);
+  for (const s of h.snapshots) lines.push(`  snapshot ${s.name}: ${s.ok ? "ok" : `BAD (${s.problem})`}`);
+  if (h.snapshots.length === 0) lines.push("  snapshots: none");
+  return lines;
+}
+
+/** Repair a damaged journal under the exclusive lock; returns what was done (empty if healthy). */
+export async function repairJournal(dataDir: string, mode: RepairMode): Promise<string[]> {
+  const files = new JournalFiles(dataDir);
+  return await files.withLock(true, async () => {
+    const { bytes } = await files.readFrom(0);
+    const scan = scanJournal(bytes, 0);
+    const d = scan.damage;
+    if (!d) {
+      if (scan.missingFinalNewline) await files.ensureFinalNewline();
+      return [];
+    }
+    const backup = join(dataDir, `journal.wal.bak-${nowNs()}`);
+    await writeFileAtomic(backup, bytes);
+    if (mode === "keep-prefix" || d.kind === "torn-tail") {
+      const broken = await files.cutTail(scan.goodEnd);
+      return [
+        `kept ${scan.transactions.length} transaction(s) before byte ${d.offset}; removed bytes saved to ${broken}`,
+        `full backup: ${backup}`,
+      ];
+    }
+    let end = bytes.indexOf(10, d.offset);
+    end = end < 0 ? bytes.length : end + 1;
+    const repaired = new Uint8Array(bytes.length - (end - d.offset));
+    repaired.set(bytes.subarray(0, d.offset), 0);
+    repaired.set(bytes.subarray(end), d.offset);
+    await writeFileAtomic(files.walPath, repaired);
+    const after = scanJournal(repaired, 0);
+    const notes = [
+      `dropped the damaged transaction at bytes ${d.offset}-${end}; ${after.transactions.length} transaction(s) remain`,
+      `full backup: ${backup}`,
+    ];
+    if (after.damage) notes.push(`more damage remains at byte ${after.damage.offset}: run zpm doctor again`);
+    return notes;
+  });
+}
