@@ -49,6 +49,11 @@ export interface KnowledgeBaseOptions {
   limits: Limits;
   /** Diagnostics sink (stderr). */
   log: (message: string) => void;
+  /**
+   * When the data directory is not writable: keep changes in memory until it is (serve), or
+   * refuse them (one-shot CLI, whose memory ends with the process).
+   */
+  allowMemoryOnly: boolean;
 }
 
 /** Outcome of a mutation. */
@@ -332,6 +337,11 @@ export class KnowledgeBase {
   }
 
   private async mutateInMemory(op: string, args: EngineArg[]): Promise<MutationResult> {
+    if (!this.opts.allowMemoryOnly) {
+      throw new PersistenceError(
+        `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
+      );
+    }
     const reply = await this.guarded(op, args, this.opts.limits.timeoutMs);
     if (!reply.ok) return { reply, records: [] };
     const records = reply.value.records as PlannedRecord[];

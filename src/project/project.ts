@@ -114,6 +114,7 @@ export class Project {
       engineMode: opts.engineMode,
       limits: opts.limits,
       log: opts.log,
+      allowMemoryOnly: opts.engineMode === "process",
     });
     return new Project(paths, opts.limits, opts.version, kb);
   }
