@@ -474,6 +474,14 @@ export class KnowledgeBase {
     return (await this.files.stat())?.size ?? 0;
   }
 
+  /** Number of lines (transactions) in journal.wal since the last snapshot. */
+  async pendingTransactions(): Promise<number> {
+    const { bytes } = await this.files.readFrom(0);
+    let n = 0;
+    for (const b of bytes) if (b === 10) n++;
+    return n;
+  }
+
   /** Stop the engine. */
   async close(): Promise<void> {
     await this.engine?.close();

@@ -1,5 +1,5 @@
 /** JSON Schemas and annotations for `tools/list`, generated from the registry. */
-import type { Param, ToolSpec } from "../tools/types.ts";
+import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 
 /** The JSON Schema of one argument. */
 export function paramSchema(p: Param): Record<string, unknown> {
@@ -17,8 +17,8 @@ export function toolListing(t: ToolSpec) {
     description: t.description,
     inputSchema: {
       type: "object" as const,
-      properties: Object.fromEntries(t.params.map((p) => [p.name, paramSchema(p)])),
-      required: t.params.filter((p) => p.required).map((p) => p.name),
+      properties: Object.fromEntries(paramsOf(t).map((p) => [p.name, paramSchema(p)])),
+      required: paramsOf(t).filter((p) => p.required).map((p) => p.name),
       additionalProperties: false,
     },
     annotations: {

@@ -1,10 +1,19 @@
 /**
- * A zpm project: the `.zpm/` directory, found by walking up from the working directory (§2.1), and
- * the knowledge base of its default memory.
+ * A zpm project: the `.zpm/` directory, found by walking up from the working directory (§2.1), its
+ * mount manifest and the knowledge bases of its memories (each with its own engine and journal).
+ * Memories are booted on first use, so a one-shot CLI command pays only for the memory it touches.
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
 import type { Limits } from "../core/limits.ts";
+import {
+  isMemoryName,
+  MAX_MANIFEST_BYTES,
+  type MountEntry,
+  parseManifest,
+  recoverEntries,
+  writeManifest,
+} from "./manifest.ts";
 
 /** How a project root was chosen. */
 export type ProjectSource = "flag" | "env" | "discovered" | "user-default";
@@ -15,12 +24,19 @@ export interface ProjectPaths {
   zpmDir: string;
   dataDir: string;
   kbDir: string;
+  manifest: string;
 }
 
 /** Paths for a project root. */
 export function projectPaths(root: string): ProjectPaths {
   const zpmDir = join(root, ".zpm");
-  return { root, zpmDir, dataDir: join(zpmDir, "data"), kbDir: join(zpmDir, "kb") };
+  return {
+    root,
+    zpmDir,
+    dataDir: join(zpmDir, "data"),
+    kbDir: join(zpmDir, "kb"),
+    manifest: join(zpmDir, "mounts.json"),
+  };
 }
 
 function isDir(path: string): boolean {
@@ -51,13 +67,18 @@ export function discoverRoot(start: string): string | null {
   }
 }
 
-/** The per-user default project (`$XDG_DATA_HOME/zpm/default`, else `~/.local/share/zpm/default`). */
-export function userDefaultRoot(): string {
+/** `$XDG_DATA_HOME/zpm`, else `~/.local/share/zpm`. */
+export function userDataDir(): string {
   const xdg = Deno.env.get("XDG_DATA_HOME");
-  if (xdg) return join(xdg, "zpm", "default");
+  if (xdg) return join(xdg, "zpm");
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
-  if (!home) throw new Error("cannot find a default project: set HOME, XDG_DATA_HOME or ZPM_PROJECT");
-  return join(home, ".local", "share", "zpm", "default");
+  if (!home) throw new Error("cannot find the user data directory: set HOME or XDG_DATA_HOME");
+  return join(home, ".local", "share", "zpm");
+}
+
+/** The per-user default project. */
+export function userDefaultRoot(): string {
+  return join(userDataDir(), "default");
 }
 
 /** Pick the project root: --project, then ZPM_PROJECT, then discovery, then the per-user default. */
@@ -89,43 +110,318 @@ export interface OpenOptions {
   log: (message: string) => void;
 }
 
-/** An open project with its default memory. */
+/** A memory as `list_memories` shows it. */
+export interface MemoryInfo extends MountEntry {
+  mounted: boolean;
+  /** Set when the directory is missing. */
+  problem?: string;
+}
+
+/** A memory that cannot be used as asked; `kind` picks the upstream message. */
+export class MemoryError extends Error {
+  constructor(
+    readonly kind: "not-mounted" | "read-only" | "invalid" | "exists" | "missing",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_ENTRY: MountEntry = { name: "default", path: ".zpm/kb/default", scope: "project", mode: "rw" };
+
+/** An open project. */
 export class Project {
+  private entries: MountEntry[] = [];
+  private kbs = new Map<string, Promise<KnowledgeBase>>();
+  private manifestStamp = "";
+  /** A problem with mounts.json found at boot (reported by list_memories and get_persistence_status). */
+  manifestProblem: string | null = null;
+
   private constructor(
     readonly paths: ProjectPaths,
-    readonly limits: Limits,
-    readonly version: string,
-    readonly defaultMemory: KnowledgeBase,
+    readonly opts: OpenOptions,
   ) {}
 
-  /** Create missing directories (best effort) and boot the default memory. */
+  /** Resource limits of this process. */
+  get limits(): Limits {
+    return this.opts.limits;
+  }
+
+  /** zpm's version. */
+  get version(): string {
+    return this.opts.version;
+  }
+
+  /** Create missing directories (best effort), load the manifest, and (for serve) boot default. */
   static async open(opts: OpenOptions): Promise<Project> {
     const paths = projectPaths(opts.root);
-    for (const d of [paths.kbDir, paths.dataDir]) {
+    for (const d of [paths.kbDir, paths.dataDir, join(paths.kbDir, "default")]) {
       try {
         Deno.mkdirSync(d, { recursive: true });
       } catch { /* a read-only tree degrades persistence; boot goes on */ }
     }
-    const kb = await KnowledgeBase.open({
-      name: "default",
-      dataDir: paths.dataDir,
-      snapshotDir: paths.kbDir,
-      userFilesDir: paths.kbDir,
-      engineMode: opts.engineMode,
-      limits: opts.limits,
-      log: opts.log,
-      allowMemoryOnly: opts.engineMode === "process",
+    const project = new Project(paths, opts);
+    await project.loadManifest(true);
+    if (opts.engineMode === "process") await project.memory("default");
+    return project;
+  }
+
+  private stamp(): string {
+    try {
+      const st = Deno.statSync(this.paths.manifest);
+      return `${st.mtime?.getTime()}:${st.size}:${st.ino}`;
+    } catch {
+      return "missing";
+    }
+  }
+
+  /** Read mounts.json; migrate when absent; keep and report a corrupt one. */
+  private async loadManifest(atBoot: boolean): Promise<void> {
+    const stamp = this.stamp();
+    let text: string | null = null;
+    try {
+      const st = Deno.statSync(this.paths.manifest);
+      text = st.size > MAX_MANIFEST_BYTES ? "" : Deno.readTextFileSync(this.paths.manifest);
+      if (st.size > MAX_MANIFEST_BYTES) throw new Error("manifest is larger than 1 MiB");
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) text = text ?? "";
+    }
+    let entries: MountEntry[];
+    if (text === null) {
+      entries = this.migrate([]);
+      await this.saveManifest(entries, "migrated");
+    } else {
+      try {
+        entries = parseManifest(text);
+      } catch (e) {
+        const backup = `${this.paths.manifest}.corrupt-${Math.floor(Date.now() / 1000)}`;
+        const recovered = recoverEntries(text);
+        try {
+          Deno.renameSync(this.paths.manifest, backup);
+        } catch { /* keep going */ }
+        this.manifestProblem = `.zpm/mounts.json was corrupt (${
+          (e as Error).message
+        }); kept as ${backup}; recovered ${recovered.length} entr${
+          recovered.length === 1 ? "y" : "ies"
+        } (modes and global mounts included)`;
+        this.opts.log(`zpm: ${this.manifestProblem}`);
+        entries = this.migrate(recovered);
+        await this.saveManifest(entries, "repaired");
+      }
+    }
+    if (!entries.some((e) => e.name === "default")) entries.unshift({ ...DEFAULT_ENTRY });
+    const names = new Set(entries.map((e) => e.name));
+    for (const [name, kb] of this.kbs) {
+      if (!names.has(name)) {
+        this.kbs.delete(name);
+        (await kb).close();
+      }
+    }
+    this.entries = entries;
+    this.manifestStamp = this.stamp() || stamp;
+    if (atBoot) {
+      for (const e of entries) {
+        if (e.name !== "default" && !isDir(this.dirOf(e))) {
+          this.opts.log(`zpm: skipping missing mount '${e.name}' (${this.dirOf(e)} does not exist)`);
+        }
+      }
+    }
+  }
+
+  /** default + recovered entries + every kb/ sub-directory with a valid memory name. */
+  private migrate(recovered: MountEntry[]): MountEntry[] {
+    const out: MountEntry[] = [{ ...DEFAULT_ENTRY }];
+    for (const e of recovered) {
+      if (e.name === "default") continue;
+      out.push(e);
+    }
+    try {
+      const subdirs = [...Deno.readDirSync(this.paths.kbDir)]
+        .filter((d) => d.isDirectory && isMemoryName(d.name) && d.name !== "default")
+        .map((d) => d.name)
+        .sort();
+      for (const name of subdirs) {
+        if (!out.some((e) => e.name === name)) {
+          out.push({ name, path: `.zpm/kb/${name}`, scope: "project", mode: "rw" });
+        }
+      }
+    } catch { /* no kb dir */ }
+    return out;
+  }
+
+  private async saveManifest(entries: MountEntry[], why: string): Promise<void> {
+    try {
+      await writeManifest(this.paths.manifest, entries);
+      this.manifestStamp = this.stamp();
+    } catch (e) {
+      this.opts.log(`zpm: could not write ${this.paths.manifest} (${why}): ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  /** Pick up manifest changes made by other processes (cheap stat when nothing changed). */
+  async refresh(): Promise<void> {
+    if (this.stamp() !== this.manifestStamp) await this.loadManifest(false);
+  }
+
+  /** Directory of a memory entry. */
+  dirOf(e: MountEntry): string {
+    if (e.name === "default") return this.paths.dataDir;
+    return isAbsolute(e.path) ? e.path : join(this.paths.root, e.path);
+  }
+
+  /** The manifest entry of a mounted memory. */
+  entry(name: string): MountEntry | undefined {
+    return this.entries.find((e) => e.name === name);
+  }
+
+  /** The knowledge base of a mounted memory, booted on first use. */
+  memory(name = "default"): Promise<KnowledgeBase> {
+    const e = this.entry(name);
+    if (!e) return Promise.reject(new MemoryError("not-mounted", `Memory not mounted: ${name}`));
+    let kb = this.kbs.get(name);
+    if (!kb) {
+      if (name !== "default" && !isDir(this.dirOf(e))) {
+        return Promise.reject(
+          new MemoryError("missing", `Memory directory not found: ${name} (${this.dirOf(e)})`),
+        );
+      }
+      kb = this.bootMemory(e);
+      this.kbs.set(name, kb);
+      kb.catch(() => this.kbs.delete(name));
+    }
+    return kb;
+  }
+
+  private bootMemory(e: MountEntry): Promise<KnowledgeBase> {
+    const dir = this.dirOf(e);
+    const isDefault = e.name === "default";
+    return KnowledgeBase.open({
+      name: e.name,
+      dataDir: dir,
+      snapshotDir: isDefault ? this.paths.kbDir : dir,
+      userFilesDir: isDefault ? this.paths.kbDir : dir,
+      engineMode: this.opts.engineMode,
+      limits: this.opts.limits,
+      log: this.opts.log,
+      allowMemoryOnly: this.opts.engineMode === "process",
     });
-    return new Project(paths, opts.limits, opts.version, kb);
   }
 
-  /** The knowledge base a tool works on. */
-  memory(): KnowledgeBase {
-    return this.defaultMemory;
+  /** Booted knowledge bases (for scans across memories). */
+  async mountedMemories(): Promise<{ entry: MountEntry; kb: KnowledgeBase }[]> {
+    const out = [];
+    for (const entry of this.entries) {
+      try {
+        out.push({ entry, kb: await this.memory(entry.name) });
+      } catch { /* missing directory: reported elsewhere */ }
+    }
+    return out;
   }
 
-  /** Stop engines. */
+  /** Where a memory of the given scope lives. */
+  memoryDirFor(name: string, scope: "project" | "global"): { path: string; dir: string } {
+    if (scope === "global") {
+      const dir = join(userDataDir(), "kb", name);
+      return { path: dir, dir };
+    }
+    return { path: `.zpm/kb/${name}`, dir: join(this.paths.kbDir, name) };
+  }
+
+  private async updateManifest(change: (entries: MountEntry[]) => MountEntry[]): Promise<void> {
+    await this.refresh();
+    const next = change(this.entries.map((e) => ({ ...e })));
+    await this.saveManifest(next, "update");
+    this.entries = next;
+  }
+
+  /** create_memory: make the directory and knowledge.pl, and record it (mounted) in the manifest. */
+  async createMemory(name: string, scope: "project" | "global"): Promise<void> {
+    if (!isMemoryName(name) || name === "default") {
+      throw new MemoryError("invalid", `Invalid memory name: ${name}`);
+    }
+    const { path, dir } = this.memoryDirFor(name, scope);
+    if (isDir(dir)) throw new MemoryError("exists", `Memory already exists: ${name}`);
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "knowledge.pl"), "");
+    try {
+      await this.updateManifest((
+        es,
+      ) => [...es.filter((e) => e.name !== name), { name, path, scope, mode: "rw" }]);
+    } catch (e) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** mount_memory: mount (or change the mode of) a memory whose directory exists. */
+  async mountMemory(name: string, mode: "rw" | "ro", scope: "project" | "global"): Promise<MountEntry> {
+    if (!isMemoryName(name)) throw new MemoryError("invalid", `Failed to mount memory: ${name}`);
+    await this.refresh();
+    const current = this.entry(name);
+    if (current) {
+      if (current.mode !== mode && name !== "default") {
+        await this.updateManifest((es) => es.map((e) => (e.name === name ? { ...e, mode } : e)));
+      }
+      return this.entry(name)!;
+    }
+    const { path, dir } = this.memoryDirFor(name, scope);
+    if (!isDir(dir)) throw new MemoryError("missing", `Memory directory not found: ${name}`);
+    await this.updateManifest((es) => [...es, { name, path, scope, mode }]);
+    try {
+      await this.memory(name);
+    } catch (e) {
+      await this.updateManifest((es) => es.filter((x) => x.name !== name));
+      throw new MemoryError("invalid", `Failed to mount memory: ${name} (${(e as Error).message})`);
+    }
+    return this.entry(name)!;
+  }
+
+  /** unmount_memory: stop using a memory; its directory stays. */
+  async unmountMemory(name: string): Promise<void> {
+    if (name === "default") throw new MemoryError("invalid", "Cannot unmount the default memory");
+    await this.refresh();
+    if (!this.entry(name)) throw new MemoryError("not-mounted", `Memory not mounted: ${name}`);
+    const kb = this.kbs.get(name);
+    this.kbs.delete(name);
+    if (kb) await (await kb).close();
+    await this.updateManifest((es) => es.filter((e) => e.name !== name));
+  }
+
+  /** Mounted memories plus memories on disk (project kb/ and the global directory) that are not. */
+  async listMemories(): Promise<MemoryInfo[]> {
+    await this.refresh();
+    const out: MemoryInfo[] = this.entries.map((e) => ({
+      ...e,
+      mounted: true,
+      problem: e.name !== "default" && !isDir(this.dirOf(e)) ? "directory missing" : undefined,
+    }));
+    const seen = new Set(out.map((e) => e.name));
+    const scan = (base: string, scope: "project" | "global") => {
+      try {
+        for (const d of [...Deno.readDirSync(base)].sort((a, b) => a.name.localeCompare(b.name))) {
+          if (!d.isDirectory || !isMemoryName(d.name) || seen.has(d.name)) continue;
+          seen.add(d.name);
+          const { path } = this.memoryDirFor(d.name, scope);
+          out.push({ name: d.name, path, scope, mode: "rw", mounted: false });
+        }
+      } catch { /* missing */ }
+    };
+    scan(this.paths.kbDir, "project");
+    try {
+      scan(join(userDataDir(), "kb"), "global");
+    } catch { /* no home */ }
+    return out;
+  }
+
+  /** Stop every engine. */
   async close(): Promise<void> {
-    await this.defaultMemory.close();
+    for (const kb of this.kbs.values()) {
+      try {
+        await (await kb).close();
+      } catch { /* failed boot */ }
+    }
+    this.kbs.clear();
   }
 }

@@ -16,6 +16,7 @@ export const rememberFact: ToolSpec = {
     description: "The fact as Prolog text, one term; trailing '.' optional. Example: parent(tom, bob)",
   }],
   hints: MUTATE,
+  memory: "write",
   async run(ctx, args) {
     const fact = reqString(args, "fact");
     if (!fact.trim()) return fail("Fact must not be empty");
@@ -49,6 +50,7 @@ export const defineRule: ToolSpec = {
     },
   ],
   hints: MUTATE,
+  memory: "write",
   async run(ctx, args) {
     const head = reqString(args, "head");
     const body = reqString(args, "body");
@@ -76,6 +78,7 @@ export const forgetFact: ToolSpec = {
     description: "The fact or pattern to retract. Example: parent(tom, bob)",
   }],
   hints: { readOnly: false, destructive: true, idempotent: false },
+  memory: "write",
   async run(ctx, args) {
     const fact = reqString(args, "fact");
     if (!fact.trim()) return fail("Fact must not be empty");
@@ -101,6 +104,7 @@ export const clearContext: ToolSpec = {
     description: "Head pattern. Example: project(beta, _)",
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
+  memory: "write",
   async run(ctx, args) {
     const category = reqString(args, "category");
     if (!category.trim()) return fail("Category must not be empty");
@@ -134,6 +138,7 @@ export const updateFact: ToolSpec = {
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
+  memory: "write",
   async run(ctx, args) {
     const oldFact = reqString(args, "old_fact");
     const newFact = reqString(args, "new_fact");
@@ -163,6 +168,7 @@ export const upsertFact: ToolSpec = {
     description: "The fact. Example: deploy(prod, v2)",
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
+  memory: "write",
   async run(ctx, args) {
     const fact = reqString(args, "fact");
     if (!fact.trim()) return fail("Fact must not be empty");

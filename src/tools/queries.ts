@@ -1,6 +1,6 @@
 /** Read-only tools: echo, query_logic, trace_dependency, verify_consistency, explain_why, schema. */
 import { display, optInteger, optString, reqString } from "./args.ts";
-import { readOp } from "./engine_calls.ts";
+import { memoryName, readOp } from "./engine_calls.ts";
 import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
 
 const READ = { readOnly: true, destructive: false, idempotent: true };
@@ -38,12 +38,20 @@ export const queryLogic: ToolSpec = {
     },
   ],
   hints: READ,
+  memory: "read",
   async run(ctx, args) {
     const goal = reqString(args, "goal");
     const limits = ctx.project.limits;
     const limit = optInteger(args, "limit", 1, limits.maxSolutions) ?? limits.defaultSolutions;
     if (!goal.trim()) return fail("Goal must not be empty");
-    const r = await readOp(ctx, "query", [goal, limit, limits.inferenceLimit]);
+    // Cross-memory read: a leading `name:` naming a mounted memory runs the rest there.
+    let text = goal;
+    const prefix = /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])([^]*)$/.exec(goal);
+    if (prefix && memoryName(ctx) === "default" && ctx.project.entry(prefix[1])) {
+      ctx = { ...ctx, args: { ...ctx.args, memory: prefix[1] } };
+      text = prefix[2];
+    }
+    const r = await readOp(ctx, "query", [text, limit, limits.inferenceLimit]);
     if (!r.ok) return fail(`Query execution failed: ${r.error}`);
     const texts = [r.value.solutions as string];
     if (r.value.truncated) {
@@ -67,6 +75,7 @@ export const traceDependency: ToolSpec = {
     description: "An atom naming the start node. Example: app",
   }],
   hints: READ,
+  memory: "read",
   async run(ctx, args) {
     const start = reqString(args, "start_node");
     if (!start) return fail("start_node must not be empty");
@@ -90,6 +99,7 @@ export const verifyConsistency: ToolSpec = {
     description: "Optional suffix of the checking predicate. Example: billing",
   }],
   hints: READ,
+  memory: "read",
   async run(ctx, args) {
     const scope = optString(args, "scope") ?? "";
     if (scope && !/^[A-Za-z0-9_]+$/.test(scope)) {
@@ -124,6 +134,7 @@ export const explainWhy: ToolSpec = {
     },
   ],
   hints: READ,
+  memory: "read",
   async run(ctx, args) {
     const fact = optString(args, "fact");
     if (fact === undefined || !fact.trim()) {
@@ -148,6 +159,7 @@ export const getKnowledgeSchema: ToolSpec = {
     "List the predicates in the knowledge base with arity, type (fact/rule/both) and clause count.",
   params: [],
   hints: READ,
+  memory: "read",
   async run(ctx) {
     const r = await readOp(ctx, "schema", []);
     if (!r.ok) throw new ToolError("ExecutionFailed", r.error);

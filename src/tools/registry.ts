@@ -12,6 +12,8 @@ import {
   verifyConsistency,
 } from "./queries.ts";
 import { getPersistenceStatus, listSnapshotsTool, restoreSnapshot, saveSnapshot } from "./snapshots.ts";
+import { createMemory, listMemories, mountMemory, unmountMemory } from "./memories.ts";
+import { findPredicateReferences, getKbOverview, renamePredicate } from "./refactor.ts";
 import type { ToolSpec } from "./types.ts";
 
 /** Every tool, in upstream's inventory order (§7.0). */
@@ -32,6 +34,13 @@ export const TOOLS: readonly ToolSpec[] = [
   restoreSnapshot,
   listSnapshotsTool,
   getPersistenceStatus,
+  createMemory,
+  listMemories,
+  mountMemory,
+  unmountMemory,
+  findPredicateReferences,
+  renamePredicate,
+  getKbOverview,
 ];
 
 /** Look a tool up by its MCP name. */

@@ -1,6 +1,7 @@
 /** Persistence tools: save/restore/list snapshots and the persistence status. */
 import { PersistenceError } from "../core/knowledge_base.ts";
 import { reqString } from "./args.ts";
+import { isResult, target } from "./engine_calls.ts";
 import { ok, ToolError, type ToolSpec } from "./types.ts";
 
 function asToolError(e: unknown): never {
@@ -19,10 +20,13 @@ export const saveSnapshot: ToolSpec = {
     description: "Snapshot name: letters, digits, '_', '-', '.'. Example: before-refactor",
   }],
   hints: { readOnly: false, destructive: false, idempotent: true },
+  memory: "write",
   async run(ctx, args) {
     const name = reqString(args, "name");
+    const kb = await target(ctx, "write");
+    if (isResult(kb)) return kb;
     try {
-      await ctx.project.memory().saveSnapshot(name);
+      await kb.saveSnapshot(name);
     } catch (e) {
       asToolError(e);
     }
@@ -42,10 +46,13 @@ export const restoreSnapshot: ToolSpec = {
     description: "Snapshot name. Example: before-refactor",
   }],
   hints: { readOnly: false, destructive: true, idempotent: false },
+  memory: "write",
   async run(ctx, args) {
     const name = reqString(args, "name");
+    const kb = await target(ctx, "write");
+    if (isResult(kb)) return kb;
     try {
-      await ctx.project.memory().restoreSnapshot(name);
+      await kb.restoreSnapshot(name);
     } catch (e) {
       asToolError(e);
     }
@@ -59,8 +66,11 @@ export const listSnapshotsTool: ToolSpec = {
   description: "List saved snapshots, newest first.",
   params: [],
   hints: { readOnly: true, destructive: false, idempotent: true },
+  memory: "read",
   async run(ctx) {
-    const snaps = await ctx.project.memory().snapshots();
+    const kb = await target(ctx, "read");
+    if (isResult(kb)) return kb;
+    const snaps = await kb.snapshots();
     return ok(`Snapshots: [${snaps.map((s) => s.name).join(", ")}]`);
   },
 };
@@ -73,7 +83,7 @@ export const getPersistenceStatus: ToolSpec = {
   params: [],
   hints: { readOnly: true, destructive: false, idempotent: true },
   async run(ctx) {
-    const kb = ctx.project.memory();
+    const kb = await ctx.project.memory("default");
     await kb.refresh();
     const snaps = await kb.snapshots();
     const lines = [
@@ -88,6 +98,7 @@ export const getPersistenceStatus: ToolSpec = {
         `damaged: ${kb.damage.file} byte ${kb.damage.offset}: ${kb.damage.reason}; ${kb.damage.validAfter} valid transaction(s) after it; writes refused; run \`zpm doctor --repair\``,
       );
     }
+    if (ctx.project.manifestProblem) lines.push(`warning: ${ctx.project.manifestProblem}`);
     for (const w of kb.warnings.slice(-10)) lines.push(`warning: ${w}`);
     return ok(lines.join("\n"));
   },

@@ -40,6 +40,8 @@ export type Args = Record<string, unknown>;
 /** Everything a handler may use. */
 export interface ToolContext {
   project: Project;
+  /** The call's arguments (the `memory` argument selects the target memory). */
+  args: Args;
 }
 
 /** One tool: the single source of truth for MCP, the CLI and help. */
@@ -49,7 +51,22 @@ export interface ToolSpec {
   description: string;
   params: Param[];
   hints: Hints;
+  /** Works on a memory chosen by the optional `memory` argument ("read" or "write" access). */
+  memory?: "read" | "write";
   run(ctx: ToolContext, args: Args): Promise<ToolResult>;
+}
+
+/** The optional `memory` argument shared by memory-aware tools. */
+export const MEMORY_PARAM: Param = {
+  name: "memory",
+  type: "string",
+  required: false,
+  description: "Memory to use (default: default). Example: notes",
+};
+
+/** A tool's parameters, including `memory` for memory-aware tools. */
+export function paramsOf(tool: ToolSpec): Param[] {
+  return tool.memory ? [...tool.params, MEMORY_PARAM] : tool.params;
 }
 
 /** Upstream's tool-error channel: the text starts with the error name. */
