@@ -3,9 +3,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { serveStdio } from "../mcp/server.ts";
 import { initProject } from "../project/project.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
-import type { Param, ToolSpec } from "../tools/types.ts";
+import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
 import { registerDoctor } from "./doctor.ts";
+import { registerMemoryGroup } from "./memory_group.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
 
@@ -36,9 +37,10 @@ let exitCode = 0;
 
 function addToolCommand(program: Command, tool: ToolSpec) {
   const cmd = program.command(kebab(tool.name)).description(tool.description);
-  const positional = tool.params.filter((p) => p.positional);
+  const params = paramsOf(tool);
+  const positional = params.filter((p) => p.positional);
   for (const p of positional) cmd.argument(`<${kebab(p.name)}>`, p.description);
-  for (const p of tool.params.filter((p) => !p.positional)) cmd.addOption(paramOption(p));
+  for (const p of params.filter((p) => !p.positional)) cmd.addOption(paramOption(p));
   cmd.addOption(
     new Option("--format <format>", "output format").choices(["text", "json"]).default("text"),
   );
@@ -46,7 +48,7 @@ function addToolCommand(program: Command, tool: ToolSpec) {
     const opts = cmd.opts();
     const args: Record<string, unknown> = {};
     positional.forEach((p, i) => (args[p.name] = actionArgs[i]));
-    for (const p of tool.params) {
+    for (const p of params) {
       const key = camel(p.name);
       if (!p.positional && opts[key] !== undefined) args[p.name] = opts[key];
     }
@@ -102,6 +104,7 @@ export function buildProgram(): Command {
     );
   });
   registerDoctor(program, () => exitCode = 1);
+  registerMemoryGroup(program, (code) => exitCode = code);
   program.command("serve").description("run the MCP server on stdio")
     .option(
       "--timeout-ms <n>",
@@ -118,7 +121,11 @@ export function buildProgram(): Command {
       }
     });
   for (const tool of TOOLS) addToolCommand(program, tool);
-  for (const c of program.commands) c.exitOverride().configureHelp(program.configureHelp());
+  const configure = (c: Command) => {
+    c.exitOverride().configureHelp(program.configureHelp());
+    c.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 

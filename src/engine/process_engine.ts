@@ -10,11 +10,12 @@ import type { Engine, EngineArg, EngineReply } from "./types.ts";
 export function engineHostCommand(maxKbBytes: number): { cmd: string; args: string[] } {
   const tail = ["__engine-host", `--max-kb-bytes=${maxKbBytes}`];
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: tail };
-  const config = new URL("../../deno.json", import.meta.url).pathname;
-  return {
-    cmd: Deno.execPath(),
-    args: ["run", "--quiet", "--no-prompt", `--config=${config}`, Deno.mainModule, ...tail],
-  };
+  // In a single-file bundle (`deno bundle`) this code is the main module and no deno.json is beside
+  // it: run the bundle without any config, never one found in the user's working directory.
+  const config = import.meta.url === Deno.mainModule
+    ? "--no-config"
+    : `--config=${new URL("../../deno.json", import.meta.url).pathname}`;
+  return { cmd: Deno.execPath(), args: ["run", "--quiet", "--no-prompt", config, Deno.mainModule, ...tail] };
 }
 
 /** An engine in a child process. */

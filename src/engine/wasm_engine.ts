@@ -3,6 +3,7 @@
  * Used directly by one-shot CLI commands and, inside the engine host child process, by `serve`.
  */
 import SWIPL from "swipl-wasm";
+import { REFACTOR_PROLOG } from "./refactor.pl.ts";
 import { ZPM_PROLOG } from "./zpm.pl.ts";
 import type { EngineArg, EngineReply } from "./types.ts";
 
@@ -15,13 +16,18 @@ export class WasmEngine {
 
   /** Load swipl-wasm and the zpm module. `maxKbBytes` caps the knowledge-base size. */
   static async create(maxKbBytes: number): Promise<WasmEngine> {
+    // swipl-wasm's Emscripten loader reads `__dirname` under Node-like runtimes. Deno defines it for
+    // CommonJS modules, but a single-file bundle (`deno bundle`) turns them into ESM without it; the
+    // wasm is inlined in the package, so any directory will do.
+    const g = globalThis as { __dirname?: string };
+    g.__dirname ??= import.meta.dirname ?? ".";
     const swipl: Prolog = await SWIPL({
       arguments: ["-q"],
       print: () => {},
       printErr: () => {},
     });
     const pl = swipl.prolog;
-    await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
+    await pl.load_string(ZPM_PROLOG + REFACTOR_PROLOG, "/zpm/zpm.pl");
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);

@@ -19,6 +19,7 @@ export const ZPM_PROLOG = String.raw`
 :- use_module(library(lists)).
 :- use_module(library(apply)).
 
+:- discontiguous op_/3.
 :- dynamic kb_ref/1.          % clause references loaded from .zpm/kb/*.pl (read-only base layer)
 :- dynamic baseline/1.        % dynamic predicates of 'user' that belong to the system, not the user
 :- dynamic setting/2.         % setting(max_kb_bytes, N)
