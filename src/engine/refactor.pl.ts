@@ -163,12 +163,15 @@ t_overview(Sample, obj([predicates-arr(Ps), assumptions-obj([count-num(NA), name
               ( predicate_property(user:H, number_of_rules(Rules)) -> true ; Rules = 0 ),
               Facts is All - Rules,
               ( Facts > 0, Rules > 0 -> Kind = both ; Rules > 0 -> Kind = rule ; Kind = fact ),
-              findnsols(Sample, str(S), ( clause(user:H, B), sample_text(H, B, S) ), Ss0), !,
-              ( Sample =:= 0 -> Ss = [] ; Ss = Ss0 ) ),
+              samples(H, Sample, Ss) ),
             Ps),
     findall(A, clause(user:tms_justification(_, A), true), As0),
     list_to_set(As0, As), length(As, NA),
     findall(str(A), member(A, As), Names).
+
+samples(_, 0, []) :- !.
+samples(H, N, Ss) :- findnsols(N, str(S), ( clause(user:H, B), sample_text(H, B, S) ), Ss), !.
+samples(_, _, []).
 
 sample_text(H, true, S) :- !, format(string(S), "~w", [H]).
 sample_text(H, B, S) :- format(string(S), "~w :- ~w", [H, B]).

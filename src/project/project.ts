@@ -199,11 +199,11 @@ export class Project {
         try {
           Deno.renameSync(this.paths.manifest, backup);
         } catch { /* keep going */ }
-        this.manifestProblem = `.zpm/mounts.json was corrupt (${
-          (e as Error).message
-        }); kept as ${backup}; recovered ${recovered.length} entr${
-          recovered.length === 1 ? "y" : "ies"
-        } (modes and global mounts included)`;
+        const why = (e as Error).message.replace(/\s+/g, " ");
+        this.manifestProblem =
+          `.zpm/mounts.json was corrupt (${why}); kept as ${backup}; recovered ${recovered.length} entr${
+            recovered.length === 1 ? "y" : "ies"
+          } (modes and global mounts included)`;
         this.opts.log(`zpm: ${this.manifestProblem}`);
         entries = this.migrate(recovered);
         await this.saveManifest(entries, "repaired");
