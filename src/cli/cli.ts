@@ -9,6 +9,7 @@ import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
+import { registerUpgrade } from "./upgrade.ts";
 
 /** kebab-case of a snake_case name. */
 export function kebab(name: string): string {
@@ -105,6 +106,7 @@ export function buildProgram(): Command {
   });
   registerDoctor(program, () => exitCode = 1);
   registerMemoryGroup(program, (code) => exitCode = code);
+  registerUpgrade(program);
   program.command("serve").description("run the MCP server on stdio")
     .option(
       "--timeout-ms <n>",
