@@ -72,7 +72,7 @@ export interface ScannedTransaction extends Transaction {
   end: number;
 }
 
-/** The first damaged line of a scan. `validAfter` counts intact transactions of ours found after it; kind is "corrupt" when that is > 0, else "torn-tail". */
+/** The first damaged line of a scan. `validAfter` counts intact transactions (ours or upstream lines) found after it; kind is "corrupt" when that is > 0, else "torn-tail". */
 export interface JournalDamage {
   /** "corrupt" when intact transactions follow the damage (never drop them silently), else "torn-tail". */
   kind: "torn-tail" | "corrupt";
@@ -407,7 +407,7 @@ function countValidAfter(
     const lineEnd = nl < 0 ? bytes.length : nl;
     const r = parseLine(bytes, pos, lineEnd);
     if (r.kind === "tx") {
-      if (r.tx.seq !== null) count++;
+      count++; // ours or upstream: a later valid transaction is never dropped silently
     } else if (r.kind === "bad" && hidesTransaction(bytes, pos, lineEnd)) {
       count++;
     }

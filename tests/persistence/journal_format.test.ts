@@ -263,7 +263,7 @@ Deno.test("scan: damage reasons, offsets, and torn-tail vs corrupt", () => {
   }
 });
 
-Deno.test("scan: validAfter counts every later valid transaction of ours, not upstream lines", () => {
+Deno.test("scan: validAfter counts every later valid transaction, ours and upstream lines", () => {
   const good = [1, 2, 3].map((i) => line(i, [{ op: "assert", clause: `g${i}` }]));
   const after = [10, 11, 12, 13].map((i) => line(i, [{ op: "assert", clause: `h${i}` }]));
   const up = `{"ts":1,"op":"assert","clause":"u"}\n`;
@@ -272,11 +272,13 @@ Deno.test("scan: validAfter counts every later valid transaction of ours, not up
   );
   const r = scanJournal(bytes);
   assert.equal(r.damage?.kind, "corrupt");
-  assert.equal(r.damage?.validAfter, 4);
+  assert.equal(r.damage?.validAfter, 6);
   const onlyUpstreamAfter = scanJournal(
     enc.encode(good.join("") + "garbage\n" + up),
   );
-  assert.equal(onlyUpstreamAfter.damage?.kind, "torn-tail");
+  assert.equal(onlyUpstreamAfter.damage?.kind, "corrupt", "an upstream line after damage is kept too");
+  assert.equal(onlyUpstreamAfter.damage?.validAfter, 1);
+  assert.equal(scanJournal(enc.encode(good.join("") + "garbage\n")).damage?.kind, "torn-tail");
 });
 
 Deno.test("scan: a torn write glued to a later append is corruption, not a torn tail", () => {
