@@ -238,31 +238,56 @@ export class KnowledgeBase {
     await this.applyTransactions([{ seq: null, ts: 0, records }]);
   }
 
-  /** Apply transactions other processes committed since our offset (caller may hold the lock). */
-  private async catchUp(): Promise<void> {
+  /**
+   * Apply transactions other processes committed since our offset. With `writer` the caller holds
+   * the exclusive lock: a torn tail left by a crashed writer is cut (and kept in a .broken file) so
+   * the next append lands on a clean line, and mid-log damage refuses the write.
+   */
+  private async catchUp(writer = false): Promise<void> {
     const id = await this.files.stat();
     const same = id && this.fileId && id.ino === this.fileId.ino;
     if (same && id!.size === this.offset) return;
     if (!id && !this.fileId) return;
     if (!same || id!.size < this.offset) {
       // Another process rotated the journal (snapshot or restore): rebuild from disk.
-      await this.rebuildKeepingLock();
-      return;
+      await this.rebuildKeepingLock(writer);
+    } else {
+      const { bytes } = await this.files.readFrom(this.offset);
+      const scan = scanJournal(bytes, this.offset);
+      const fresh = scan.transactions.filter((t) => t.seq === null || t.seq > this.lastSeq);
+      await this.applyTransactions(fresh);
+      for (const t of fresh) if (t.seq !== null && t.seq > this.lastSeq) this.lastSeq = t.seq;
+      this.offset = scan.goodEnd;
+      if (writer && scan.damage?.kind === "torn-tail") {
+        const broken = await this.files.cutTail(scan.goodEnd);
+        this.warn(
+          `cut a torn journal tail at byte ${scan.damage.offset} (${scan.damage.reason}); saved to ${broken}`,
+        );
+        this.fileId = await this.files.stat();
+      } else if (scan.damage?.kind === "corrupt") {
+        this.damage = { ...scan.damage, file: this.files.walPath };
+      } else if (writer && scan.missingFinalNewline) {
+        await this.files.ensureFinalNewline();
+        this.offset += 1;
+        this.fileId = await this.files.stat();
+      }
     }
-    const { bytes } = await this.files.readFrom(this.offset);
-    const scan = scanJournal(bytes, this.offset);
-    const fresh = scan.transactions.filter((t) => t.seq === null || t.seq > this.lastSeq);
-    await this.applyTransactions(fresh);
-    for (const t of fresh) if (t.seq !== null && t.seq > this.lastSeq) this.lastSeq = t.seq;
-    this.offset = scan.goodEnd;
+    if (writer && this.damage) throw new PersistenceError(this.damageMessage());
   }
 
-  private async rebuildKeepingLock() {
+  private damageMessage(): string {
+    const d = this.damage!;
+    return `memory '${this.opts.name}' is damaged: ${d.file} has a bad transaction at byte ${d.offset} ` +
+      `(${d.reason}) followed by ${d.validAfter} valid one(s). Nothing was changed. ` +
+      "Run `zpm doctor` to inspect and `zpm doctor --repair` to fix it.";
+  }
+
+  private async rebuildKeepingLock(writer = false) {
     const old = this.engine;
     this.engine = await this.startEngine();
     await old.close().catch(() => {});
     await this.loadUserFiles(false);
-    await this.loadDurableState(false);
+    await this.loadDurableState(writer);
     for (const tx of this.memoryOnly) await this.applyRecords(tx);
   }
 
@@ -307,18 +332,12 @@ export class KnowledgeBase {
 
   /** A mutation: plan under the lock, commit one transaction, then apply it. */
   async mutate(op: string, args: EngineArg[]): Promise<MutationResult> {
-    if (this.damage) {
-      throw new PersistenceError(
-        `memory '${this.opts.name}' is damaged: ${this.damage.file} has a bad transaction at byte ${this.damage.offset} ` +
-          `(${this.damage.reason}) followed by ${this.damage.validAfter} valid one(s). Nothing was changed. ` +
-          "Run `zpm doctor` to inspect and `zpm doctor --repair` to fix it.",
-      );
-    }
+    if (this.damage) throw new PersistenceError(this.damageMessage());
     if (this.status === "degraded") await this.tryRecover();
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
     try {
       return await this.files.withLock(true, async () => {
-        await this.catchUp();
+        await this.catchUp(true);
         const reply = await this.guarded(op, args, this.opts.limits.timeoutMs, true);
         if (!reply.ok) return { reply, records: [] };
         const records = reply.value.records as PlannedRecord[];
@@ -417,7 +436,7 @@ export class KnowledgeBase {
       );
     }
     await this.files.withLock(true, async () => {
-      await this.catchUp();
+      await this.catchUp(true);
       await this.writeSnapshot(file);
     });
     return file;
@@ -455,7 +474,7 @@ export class KnowledgeBase {
     }
     const durable = this.status === "active";
     const run = async () => {
-      if (durable) await this.catchUp();
+      if (durable) await this.catchUp(true);
       const r = await this.guarded("load_snapshot", [text], 0, durable);
       if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
       if (durable) await this.writeSnapshot(file);

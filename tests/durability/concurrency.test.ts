@@ -75,3 +75,24 @@ Deno.test("concurrency: a snapshot (journal rotation) in one process while anoth
   // the reaper keeps at most the archives needed since the previous snapshot
   ok(names.filter((n) => /^journal-\d+\.wal$/.test(n)).length <= 2, names.join(","));
 });
+
+Deno.test("concurrency: a writer that died mid-append leaves a torn tail that the next writer cuts", async () => {
+  const dir = await tempProject();
+  const mcp = await McpClient.start({ cwd: dir });
+  strictEqual((await mcp.call("remember_fact", { fact: "before(1)" })).isError, false);
+  // another process crashed half-way through its write
+  const f = await Deno.open(`${dir}/.zpm/data/journal.wal`, { append: true });
+  await f.write(new TextEncoder().encode('{"seq":2,"ts":1,"records":[{"op":"assert","cla'));
+  f.close();
+  strictEqual(await mcp.text("query_logic", { goal: "before(X)" }), '[{"X":1}]', "reads skip the torn tail");
+  const w = await mcp.call("remember_fact", { fact: "after(2)" });
+  strictEqual(w.isError, false, w.content[0].text);
+  await mcp.close();
+  ok([...Deno.readDirSync(`${dir}/.zpm/data`)].some((e) => e.name.startsWith("journal.wal.broken-")));
+  const scan = scanJournal(await Deno.readFile(`${dir}/.zpm/data/journal.wal`));
+  strictEqual(scan.damage, null);
+  deepStrictEqual(scan.transactions.map((t) => t.seq), [1, 2]);
+  const fresh = await McpClient.start({ cwd: dir });
+  strictEqual(await fresh.text("query_logic", { goal: "after(X)" }), '[{"X":2}]');
+  await fresh.close();
+});
