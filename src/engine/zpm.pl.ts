@@ -143,6 +143,7 @@ check_head(H) :- var(H), !, fail_with(syntax, "the head of a clause must not be 
 check_head(H) :- \+ callable(H), !, fail_with(syntax, "~q is not a valid fact or clause head (it must be an atom or a compound term)", [H]).
 check_head(H) :- control(H), !, functor(H, N, A), fail_with(syntax, "~q cannot be a clause head (it is a control construct)", [N/A]).
 check_head(_:_) :- !, fail_with(syntax, "module-qualified clauses are not supported", []).
+check_head(H) :- clause_syntax(H), !, functor(H, N, A), fail_with(syntax, "~q cannot be a clause head (write the rule as Head :- Body)", [N/A]).
 check_head(H) :-
     functor(H, N, A),
     (   predicate_property(user:H, built_in) -> true
@@ -153,6 +154,8 @@ check_head(H) :-
 check_head(_).
 
 control((_,_)). control((_;_)). control((_->_)). control((_*->_)). control(\+ _). control(!).
+
+clause_syntax((_ :- _)). clause_syntax((:- _)). clause_syntax((?- _)). clause_syntax((_ --> _)).
 
 % ---------------------------------------------------------------------------------------------
 % Safety: goals run by read tools and bodies of rules must be side-effect free
@@ -262,7 +265,7 @@ exec(retract, C, N) :-
     ).
 exec(retractall, H, N) :-
     (   callable(H), \+ control(H) -> true ; fail_with(syntax, "~q is not a valid head pattern", [H]) ),
-    (   predicate_property(user:H, dynamic)
+    (   predicate_property(user:H, dynamic), \+ guarded(H)
     ->  findall(Ref, ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), Refs),
         maplist(erase, Refs), length(Refs, N)
     ;   N = 0
@@ -271,6 +274,9 @@ exec(retractall, H, N) :-
 clause_parts_raw((H :- B), H, B) :- !.
 clause_parts_raw(H, H, true).
 
+% guarded(+Head): a blocked built-in whose guard clause (see block/2) must never be retracted.
+guarded(H) :- callable(H), functor(H, N, A), blocked(N/A).
+
 ensure_dynamic(H) :-
     (   predicate_property(user:H, dynamic) -> true
     ;   functor(H, N, A), dynamic(user:N/A)
@@ -278,6 +284,7 @@ ensure_dynamic(H) :-
 
 % user_clause(?H, ?B, -Ref, +Mode): first non-kb clause that is a variant of (H:-B), or unifies.
 user_clause(H, B, Ref, Mode) :-
+    \+ guarded(H),
     predicate_property(user:H, dynamic),
     copy_term(H-B, H0-B0),
     clause(user:H0, B1, Ref),
@@ -381,6 +388,7 @@ t_clear(Text, obj([removed-num(N), pattern-str(S)])) :-
     (   var(H) -> fail_with(syntax, "the category must be a term pattern such as project(beta, _), not a variable", []) ; true ),
     (   H = _:_ -> fail_with(syntax, "module-qualified patterns are not supported", []) ; true ),
     (   callable(H), \+ control(H) -> true ; fail_with(syntax, "~q is not a valid pattern", [H]) ),
+    (   guarded(H) -> functor(H, GN, GA), fail_with(exec, "~q is a built-in predicate and cannot be cleared", [GN/GA]) ; true ),
     findall(C, ( predicate_property(user:H, dynamic), clause(user:H, B, Ref), \+ kb_ref(Ref),
                  clause(user:H1, B, Ref), clause_term(H1, B, C) ), Removed),
     emit(retractall, H, N),
@@ -459,14 +467,21 @@ t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-
 
 solution_json(Sol0, obj(Pairs)) :-
     copy_term(Sol0, Sol),
-    forall(member(N=V, Sol), ( var(V) -> V = '$zpm_var'(N) ; true )),
+    name_bound(Sol),
     term_variables(Sol, Fresh), name_fresh(Fresh, 0),
-    findall(N-J, ( member(N=V, Sol), value_json(V, J) ), Pairs).
+    findall(N-J, ( member(N=V, Sol), binding_json(V, J) ), Pairs).
+
+% name_bound(+Bindings): an unbound query variable stands for its own name (kept, unlike forall/2).
+name_bound([]).
+name_bound([N=V|T]) :- ( var(V) -> V = '$zpm_var'(N) ; true ), name_bound(T).
+
+% binding_json(+Value, -Json): cyclic values are checked once here, not at every nesting level.
+binding_json(V, str(S)) :- cyclic_term(V), !, format(string(S), "~W", [V, [quoted(true), max_depth(20)]]).
+binding_json(V, J) :- value_json(V, J).
 
 name_fresh([], _).
 name_fresh([V|Vs], I) :- format(atom(N), "_G~d", [I]), V = '$zpm_var'(N), I1 is I + 1, name_fresh(Vs, I1).
 
-value_json(V, str(S)) :- cyclic_term(V), !, format(string(S), "~W", [V, [quoted(true), max_depth(20)]]).
 value_json('$zpm_var'(N), str(N)) :- atom(N), !.
 value_json(V, num(V)) :- integer(V), !.
 value_json(V, J) :- float(V), !, ( float_class(V, C), memberchk(C, [infinite, nan]) -> format(string(S), "~w", [V]), J = str(S) ; J = num(V) ).
