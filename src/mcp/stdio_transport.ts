@@ -116,6 +116,11 @@ export class StdioLineTransport implements Transport {
           this.sendError(id, -32600, `Invalid Request: id ${JSON.stringify(id)} is already in use`);
           return;
         }
+        const problem = m.method === "tools/call" ? checkToolsCall(m.params) : null;
+        if (problem) {
+          this.sendError(id, -32602, `Invalid params: ${problem}`);
+          return;
+        }
         this.pending.add(id);
       }
       this.onmessage?.(m as JSONRPCMessage);
@@ -162,6 +167,21 @@ export class StdioLineTransport implements Transport {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Check `tools/call` params that the SDK would otherwise reject as an internal error (-32603).
+ * `arguments: null` counts as absent (§6: handlers treat it like an empty object).
+ */
+function checkToolsCall(params: unknown): string | null {
+  if (!params || typeof params !== "object" || Array.isArray(params)) return "params must be an object";
+  const p = params as Record<string, unknown>;
+  if (typeof p.name !== "string") return "'name' must be a string";
+  if (p.arguments === null) delete p.arguments;
+  else if (p.arguments !== undefined && (typeof p.arguments !== "object" || Array.isArray(p.arguments))) {
+    return "'arguments' must be an object";
+  }
+  return null;
 }
 
 function concat(parts: Uint8Array[], last: Uint8Array): Uint8Array {
