@@ -77,6 +77,8 @@ export class KnowledgeBase {
   private offset = 0;
   private fileId: FileId | null = null;
   private lastSeq = 0;
+  /** An engine rebuild in progress after a timeout or crash. */
+  private rebuilding: Promise<void> | null = null;
   /** Transactions applied while the data directory was not writable. */
   private memoryOnly: PlannedRecord[][] = [];
   /** "active" or "degraded". */
@@ -298,15 +300,26 @@ export class KnowledgeBase {
     timeoutMs: number,
     locked = false,
   ): Promise<EngineReply> {
+    if (!locked) await this.settle();
     const r = await this.engine.call(op, args, timeoutMs);
     if (!r.ok && (r.kind === "timeout" || r.kind === "crash")) {
       this.opts.log(`zpm: ${r.error}; rebuilding the engine of memory '${this.opts.name}'`);
       if (locked) await this.rebuildKeepingLock();
-      else await this.rebuild(false);
+      else {
+        // Answer now; the next call waits until the fresh engine has reloaded the knowledge.
+        this.rebuilding = this.rebuild(false)
+          .catch((e) => this.opts.log(`zpm: rebuilding memory '${this.opts.name}' failed: ${e}`))
+          .finally(() => (this.rebuilding = null));
+      }
       const detail = r.kind === "timeout" ? "" : " (the engine was restarted)";
       return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost` };
     }
     return r;
+  }
+
+  /** Wait for an engine rebuild started after a timeout or crash. */
+  private async settle(): Promise<void> {
+    while (this.rebuilding) await this.rebuilding;
   }
 
   /** A read operation: catch up with other processes, then run with the deadline. */
@@ -317,6 +330,7 @@ export class KnowledgeBase {
 
   /** Catch up on other processes' commits (best effort; a lock problem only logs). */
   async refresh(): Promise<void> {
+    await this.settle();
     if (this.status === "degraded") await this.tryRecover();
     try {
       const id = await this.files.stat();
@@ -332,6 +346,7 @@ export class KnowledgeBase {
 
   /** A mutation: plan under the lock, commit one transaction, then apply it. */
   async mutate(op: string, args: EngineArg[]): Promise<MutationResult> {
+    await this.settle();
     if (this.damage) throw new PersistenceError(this.damageMessage());
     if (this.status === "degraded") await this.tryRecover();
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
@@ -429,6 +444,7 @@ export class KnowledgeBase {
 
   /** Save the whole knowledge base as a snapshot, then rotate and reap the journal. */
   async saveSnapshot(name: string): Promise<string> {
+    await this.settle();
     const file = snapshotFileName(name);
     if (this.status === "degraded") {
       throw new PersistenceError(
@@ -460,6 +476,7 @@ export class KnowledgeBase {
 
   /** Replace the knowledge base with a snapshot (validated first) and make that durable. */
   async restoreSnapshot(name: string): Promise<void> {
+    await this.settle();
     const file = snapshotFileName(name);
     const path = join(this.opts.snapshotDir, file);
     let text: string;
@@ -503,6 +520,7 @@ export class KnowledgeBase {
 
   /** Stop the engine. */
   async close(): Promise<void> {
+    await this.settle();
     await this.engine?.close();
   }
 
