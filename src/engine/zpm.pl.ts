@@ -72,7 +72,12 @@ user_pred(N/A) :-
 
 rpc(Op, Args, Reply) :-
     catch(run_op(Op, Args, R), E, error_reply(E, R)),
-    with_output_to(string(Reply), json_write(R)).
+    (   catch(with_output_to(string(Reply0), json_write(R)), E2, true), var(E2)
+    ->  Reply = Reply0
+    ;   catch(( error_reply(E2, R2), with_output_to(string(Reply), json_write(R2)) ), _, fail)
+    ->  true
+    ;   Reply = "{\"ok\":false,\"kind\":\"exec\",\"error\":\"the reply could not be encoded\"}"
+    ).
 
 run_op(Op, Args, R) :-
     (   op_(Op, Args, V) -> R = obj([ok-true, value-V])
@@ -302,19 +307,19 @@ apply_text(Op, Text, N) :-
 % Planning: run a tool's mutation inside snapshot/1 and collect the records it applied
 % ---------------------------------------------------------------------------------------------
 
-:- nb_setval(zpm_records, []).
-
+% Records go to the recorded database: appending is O(1) and survives backtracking (forall/2).
 emit(Op, T, N) :-
     exec(Op, T, N),
     canon(T, S),
-    nb_getval(zpm_records, L0), nb_setval(zpm_records, [rec(Op, S)|L0]).
+    recordz(zpm_records, rec(Op, S)).
 
 plan(Goal, Records, Result) :-
-    nb_setval(zpm_records, []),
-    snapshot(( call(Goal, Result0), nb_getval(zpm_records, R0) )),
-    nb_setval(zpm_records, []),
-    reverse(R0, Records),
+    clear_records,
+    snapshot(( call(Goal, Result0), findall(R, recorded(zpm_records, R), Records) )),
+    clear_records,
     Result = Result0.
+
+clear_records :- forall(recorded(zpm_records, _, Ref), erase(Ref)).
 
 check_capacity :-
     setting(max_kb_bytes, Max), !,
@@ -716,18 +721,25 @@ json_items([X|T]) :- json_write(X), ( T == [] -> true ; write(','), json_items(T
 
 json_string(X) :-
     (   string(X) -> S = X ; atom(X) -> atom_string(X, S) ; format(string(S), "~w", [X]) ),
-    string_codes(S, Cs),
-    put_char('"'), json_codes(Cs), put_char('"').
+    json_escape(S, E),
+    put_char('"'), write(E), put_char('"').
 
-json_codes([]).
-json_codes([C|Cs]) :- json_code(C), json_codes(Cs).
+% json_escape(+S, -E): whole-string replacements (C speed); per-code work only for rare controls.
+json_escape(S0, E) :-
+    foldl(replace_all, ["\\"-"\\\\", "\""-"\\\"", "\n"-"\\n", "\r"-"\\r", "\t"-"\\t"], S0, S1),
+    numlist(1, 31, Cs0), string_codes(Ctrl, Cs0), string_codes(Nul, [0]),
+    (   split_string(S1, Ctrl, "", [_]), \+ sub_string(S1, _, _, _, Nul)
+    ->  E = S1
+    ;   string_codes(S1, Cs), with_output_to(string(E), forall(member(C, Cs), ctrl_code(C)))
+    ).
 
-json_code(0'") :- !, write('\\"').
-json_code(0'\\) :- !, write('\\\\').
-json_code(10) :- !, write('\\n').
-json_code(13) :- !, write('\\r').
-json_code(9) :- !, write('\\t').
-json_code(C) :- C < 32, !, Hi is C // 16, Lo is C mod 16, format("\\u00~16r~16r", [Hi, Lo]).
-json_code(C) :- C >= 0xD800, C =< 0xDFFF, !, write('\\ufffd').
-json_code(C) :- put_code(C).
+ctrl_code(C) :- C < 32, !, Hi is C // 16, Lo is C mod 16, format("\\u00~16r~16r", [Hi, Lo]).
+ctrl_code(C) :- put_code(C).
+
+replace_all(From-To, S0, S) :-
+    (   sub_string(S0, _, _, _, From)
+    ->  atomic_list_concat(Parts, From, S0), atomic_list_concat(Parts, To, A), atom_string(A, S)
+    ;   S = S0
+    ).
+
 `;
