@@ -4,6 +4,7 @@
  */
 import SWIPL from "swipl-wasm";
 import { REFACTOR_PROLOG } from "./refactor.pl.ts";
+import { TMS_PROLOG } from "./tms.pl.ts";
 import { ZPM_PROLOG } from "./zpm.pl.ts";
 import type { EngineArg, EngineReply } from "./types.ts";
 
@@ -27,7 +28,7 @@ export class WasmEngine {
       printErr: () => {},
     });
     const pl = swipl.prolog;
-    await pl.load_string(ZPM_PROLOG + REFACTOR_PROLOG, "/zpm/zpm.pl");
+    await pl.load_string(ZPM_PROLOG + REFACTOR_PROLOG + TMS_PROLOG, "/zpm/zpm.pl");
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);

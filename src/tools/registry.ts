@@ -11,6 +11,14 @@ import {
   traceDependency,
   verifyConsistency,
 } from "./queries.ts";
+import {
+  assumeFact,
+  getBeliefStatus,
+  getJustification,
+  listAssumptions,
+  retractAssumption,
+  retractAssumptions,
+} from "./tms.ts";
 import { getPersistenceStatus, listSnapshotsTool, restoreSnapshot, saveSnapshot } from "./snapshots.ts";
 import { createMemory, listMemories, mountMemory, unmountMemory } from "./memories.ts";
 import { findPredicateReferences, getKbOverview, renamePredicate } from "./refactor.ts";
@@ -30,6 +38,12 @@ export const TOOLS: readonly ToolSpec[] = [
   clearContext,
   updateFact,
   upsertFact,
+  assumeFact,
+  retractAssumption,
+  getBeliefStatus,
+  getJustification,
+  listAssumptions,
+  retractAssumptions,
   saveSnapshot,
   restoreSnapshot,
   listSnapshotsTool,
