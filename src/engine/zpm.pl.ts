@@ -321,6 +321,10 @@ plan(Goal, Records, Result) :-
 
 clear_records :- forall(recorded(zpm_records, _, Ref), erase(Ref)).
 
+% The size is measured on every 32nd planned change (measuring walks every predicate).
+check_capacity :-
+    flag(zpm_capacity_tick, N, N + 1),
+    N mod 32 =\= 0, !.
 check_capacity :-
     setting(max_kb_bytes, Max), !,
     kb_bytes(Used),
@@ -351,10 +355,19 @@ t_remember(Text, obj([clause-str(S)])) :-
     canon(C, S),
     add_source(C, interactive).
 
+% add_source(+C, +Src), called right after C was asserted: the source record is added once. When
+% the copy just asserted is the only one (found through C's own, indexed predicate), no record can
+% exist yet and the slower scan of zpm_source/2 is skipped.
 add_source(C, Src) :-
-    (   clause(user:zpm_source(C1, Src), true), C1 =@= C -> true
+    (   \+ second_copy(C) -> emit(assert, zpm_source(C, Src), _)
+    ;   copy_term(C, C1), clause(user:zpm_source(C1, Src), true), C1 =@= C -> true
     ;   emit(assert, zpm_source(C, Src), _)
     ).
+
+second_copy(C) :-
+    clause_parts_raw(C, H, B), copy_term(H-B, H2-B2),
+    aggregate_all(count, ( clause(user:H2, B2, R), clause(user:H1, B1, R), (H1 :- B1) =@= (H :- B) ), N),
+    N > 1.
 
 t_define_rule(HeadText, BodyText, obj([clause-str(S)])) :-
     check_capacity,
@@ -380,11 +393,13 @@ t_forget(Text, obj([found-Found, clause-str(S)])) :-
 % drop_links_if_gone(+C): remove zpm_source/tms_justification records of C when no copy of C is left.
 drop_links_if_gone(C) :-
     clause_parts_raw(C, H, B),
-    (   predicate_property(user:H, dynamic), clause(user:H, B1, R), clause(user:H1, B1, R),
-        (H1 :- B1) =@= (H :- B)
+    (   predicate_property(user:H, dynamic), copy_term(H-B, H2-B2),
+        clause(user:H2, B2, R), clause(user:H1, B1, R), (H1 :- B1) =@= (H :- B)
     ->  true
-    ;   forall(( clause(user:zpm_source(F, Src), true), F =@= C ), emit(retract, zpm_source(F, Src), _)),
-        forall(( clause(user:tms_justification(F, A), true), F =@= C ), emit(retract, tms_justification(F, A), _))
+    ;   forall(( copy_term(C, F), clause(user:zpm_source(F, Src), true), F =@= C ),
+               emit(retract, zpm_source(F, Src), _)),
+        forall(( copy_term(C, F), clause(user:tms_justification(F, A), true), F =@= C ),
+               emit(retract, tms_justification(F, A), _))
     ).
 
 % clear(+Pattern): retractall, then drop links of every clause that went away.
