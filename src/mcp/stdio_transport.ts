@@ -94,7 +94,9 @@ export class StdioLineTransport implements Transport {
       return;
     }
     const m = msg as Record<string, unknown>;
-    const id = typeof m.id === "string" || typeof m.id === "number" ? m.id : null;
+    // The SDK only takes string or safe-integer ids; it silently drops anything else, which would
+    // leave the request unanswered (and EOF waiting for it forever).
+    const id = typeof m.id === "string" || Number.isSafeInteger(m.id) ? m.id as Id : null;
     if (m.jsonrpc !== "2.0") {
       if (id !== null || m.method !== undefined) {
         this.sendError(id, -32600, 'Invalid Request: "jsonrpc" must be "2.0"');
@@ -103,7 +105,14 @@ export class StdioLineTransport implements Transport {
     }
     if (typeof m.method === "string") {
       if ("id" in m && id === null) {
-        this.sendError(null, -32600, "Invalid Request: id must be a string or a number");
+        this.sendError(null, -32600, "Invalid Request: id must be a string or an integer");
+        return;
+      }
+      if (
+        m.params !== undefined &&
+        (m.params === null || typeof m.params !== "object" || Array.isArray(m.params))
+      ) {
+        if (id !== null) this.sendError(id, -32602, "Invalid params: params must be an object");
         return;
       }
       if (id !== null) {
@@ -123,7 +132,14 @@ export class StdioLineTransport implements Transport {
         }
         this.pending.add(id);
       }
-      this.onmessage?.(m as JSONRPCMessage);
+      // Members other than these make the SDK's strict schema reject (and drop) the message.
+      const clean = {
+        jsonrpc: "2.0",
+        method: m.method,
+        ...(id !== null ? { id } : {}),
+        ...(m.params !== undefined ? { params: m.params } : {}),
+      };
+      this.onmessage?.(clean as JSONRPCMessage);
       return;
     }
     if ("result" in m || "error" in m) {
@@ -150,7 +166,7 @@ export class StdioLineTransport implements Transport {
 
   /** Write one message; a response settles its pending request. */
   send(message: JSONRPCMessage): Promise<void> {
-    this.write(message);
+    this.write(invalidParams(message));
     const m = message as { id?: Id; method?: string };
     if (m.id !== undefined && m.method === undefined) {
       this.pending.delete(m.id);
@@ -182,6 +198,28 @@ function checkToolsCall(params: unknown): string | null {
     return "'arguments' must be an object";
   }
   return null;
+}
+
+/**
+ * The SDK answers params that fail its request schema with -32603 and the raw validation issues
+ * (a JSON array) as the message; that is an Invalid params error (-32602) in JSON-RPC terms.
+ */
+function invalidParams(message: JSONRPCMessage): JSONRPCMessage {
+  const e = (message as { error?: { code?: number; message?: string } }).error;
+  if (!e || e.code !== -32603 || typeof e.message !== "string" || !e.message.trimStart().startsWith("[")) {
+    return message;
+  }
+  let issues: { path?: unknown[]; message?: string }[];
+  try {
+    issues = JSON.parse(e.message);
+  } catch {
+    return message;
+  }
+  if (!Array.isArray(issues) || !issues.every((i) => i && typeof i === "object" && Array.isArray(i.path))) {
+    return message;
+  }
+  const detail = issues.map((i) => `${i.path!.join(".") || "params"}: ${i.message ?? "invalid"}`).join("; ");
+  return { ...message, error: { code: -32602, message: `Invalid params: ${detail}` } } as JSONRPCMessage;
 }
 
 function concat(parts: Uint8Array[], last: Uint8Array): Uint8Array {

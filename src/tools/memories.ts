@@ -41,6 +41,10 @@ export const createMemory: ToolSpec = {
     const name = reqString(args, "name");
     const scope = scopeOf(args);
     if (typeof scope !== "string") return scope;
+    // A mounted name (in either scope) is taken: creating it again would re-point the mount while
+    // the memory's engine keeps serving the old directory.
+    await ctx.project.refresh();
+    if (name !== "default" && ctx.project.entry(name)) return fail(`Memory already exists: ${name}`);
     try {
       await ctx.project.createMemory(name, scope);
     } catch (e) {
