@@ -2,10 +2,19 @@
  * `deno task bench`: measures zpm through its real interfaces (MCP stdio and the CLI) and prints one
  * table. Every row has a median, a p99 and a ratio to an anchor measured in the same run, because
  * machines are noisy and ratios are what we compare. `--json` also writes bench-results.json;
- * `--quick` uses smaller sizes.
+ * `--quick` uses smaller sizes (and skips the 1M-fact store).
+ *
+ * Rows: transport floor and queries (ground fact, 100k-fact lookup, path/2 over a 1,000-node chain),
+ * durable writes against raw fdatasync and as the store grows (1k, 100k, 1M facts), boot, snapshots,
+ * CLI one-shot, memory (RSS), concurrent writer processes, naive-reverse LIPS and boot against native
+ * `swipl` (rows say "skipped" without it), and the same write-then-lookup workload against
+ * `@modelcontextprotocol/server-memory`. Results: docs/bench.md.
  */
 import { McpClient, runZpm, tempProject } from "../tests/helpers/zpm.ts";
+import { engineHosts, env as sharedCacheEnv } from "../tests/e2e/_helpers.ts";
+import { readLines } from "../src/engine/line_reader.ts";
 import { encodeTransaction } from "../src/persistence/journal_format.ts";
+import { formatSnapshotHeader } from "../src/persistence/snapshot_file.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const JSON_OUT = Deno.args.includes("--json");
@@ -160,10 +169,398 @@ for (const n of QUICK ? [10_000] : [10_000, 100_000]) {
   );
 }
 
+// --- helpers for the rows below ------------------------------------------------------------------
+/** Start `zpm serve` sharing Deno's module cache (so process start is not a re-transpile). */
+async function serve(dir: string, args: string[] = []): Promise<McpClient> {
+  return await McpClient.start({ cwd: dir, env: sharedCacheEnv(dir), args });
+}
+
+/** A row that could not be measured on this machine. */
+function skip(name: string, why: string) {
+  rows.push({ name, unit: "", median: NaN, p99: NaN, note: `skipped: ${why}` });
+  console.error(`  ${name}: skipped (${why})`);
+}
+
+/** A single measured value (a rate or a size) as a row. */
+function value(name: string, unit: string, v: number, anchor?: Row, note?: string): Row {
+  return add(name, unit, [v], anchor, note);
+}
+
+/** A minimal MCP client over stdio for a peer server (any command). */
+class PeerClient {
+  private nextId = 1;
+  private waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private constructor(private readonly child: Deno.ChildProcess) {
+    this.writer = child.stdin.getWriter();
+    (async () => {
+      for await (const line of readLines(child.stdout)) {
+        if (!line.trim().startsWith("{")) continue;
+        const msg = JSON.parse(line);
+        this.waiting.get(msg.id)?.(msg);
+        this.waiting.delete(msg.id);
+      }
+    })();
+  }
+
+  static async start(
+    cmd: string,
+    args: string[],
+    cwd: string,
+    env: Record<string, string>,
+  ): Promise<PeerClient> {
+    const child = new Deno.Command(cmd, { args, cwd, env, stdin: "piped", stdout: "piped", stderr: "null" })
+      .spawn();
+    const c = new PeerClient(child);
+    const init = await Promise.race([
+      c.request("initialize", {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "bench", version: "1" },
+      }),
+      child.status.then((s) => ({ error: `exited with code ${s.code}` })),
+    ]);
+    if ("error" in init) throw new Error(JSON.stringify(init.error));
+    await c.writer.write(
+      new TextEncoder().encode(
+        JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n",
+      ),
+    );
+    return c;
+  }
+
+  request(method: string, params: unknown): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    const p = new Promise<Record<string, unknown>>((r) => this.waiting.set(id, r));
+    this.writer.write(
+      new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n"),
+    );
+    return p;
+  }
+
+  async call(name: string, args: unknown): Promise<{ isError?: boolean; content: { text: string }[] }> {
+    const r = await this.request("tools/call", { name, arguments: args });
+    if (r.error) throw new Error(JSON.stringify(r.error));
+    return r.result as { isError?: boolean; content: { text: string }[] };
+  }
+
+  async close() {
+    await this.writer.close().catch(() => {});
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await this.child.status;
+  }
+}
+
+/** Write a snapshot of `n` facts `fact(nI, I)` (plus `extra` clauses) into the default memory. */
+async function seedSnapshot(dir: string, n: number, extra: string[] = []) {
+  const parts = [
+    formatSnapshotHeader({ ns: BigInt(Date.now()) * 1_000_000n, seq: 0 }),
+    ":- dynamic(fact/2).\n",
+  ];
+  const chunk: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    chunk.push(`fact(n${i}, ${i}).\n`);
+    if (chunk.length === 10_000) parts.push(chunk.splice(0).join(""));
+  }
+  parts.push(chunk.join(""), ...extra.map((c) => c + "\n"));
+  await Deno.writeTextFile(`${dir}/.zpm/kb/seed.pl`, parts.join(""));
+}
+
+/** The same facts as a plain Prolog file, for native SWI-Prolog. */
+async function nativeFacts(n: number): Promise<string> {
+  const file = `${await Deno.makeTempDir()}/facts.pl`;
+  const parts = [":- dynamic(fact/2).\n"];
+  for (let i = 1; i <= n; i++) parts.push(`fact(n${i}, ${i}).\n`);
+  await Deno.writeTextFile(file, parts.join(""));
+  return file;
+}
+
+/** Resident set size in KiB of a process (`ps`; Deno wants --allow-all for /proc/<pid>), 0 when gone. */
+async function rssKb(pid: number): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)], stdout: "piped" })
+    .output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) || 0;
+}
+
+/** RSS of a server plus its engine host children, in MiB. */
+async function serverRssMb(mcp: McpClient): Promise<number> {
+  const hosts = await engineHosts(mcp.child.pid);
+  let kb = await rssKb(mcp.child.pid);
+  for (const p of hosts) kb += await rssKb(p);
+  return kb / 1024;
+}
+
+/** Run native swipl with a goal; null when swipl is not installed. */
+async function swipl(args: string[]): Promise<{ ms: number; stdout: string } | null> {
+  try {
+    const t0 = performance.now();
+    const out = await new Deno.Command("swipl", { args, stdout: "piped", stderr: "piped" }).output();
+    const ms = performance.now() - t0;
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    return { ms, stdout: new TextDecoder().decode(out.stdout) };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+const SWIPL = (await swipl(["--version"])) !== null;
+const NO_SWIPL = "swipl not installed (apt-get install swi-prolog-nox)";
+
+// --- queries over a loaded knowledge base (100k table, 1,000-node chain, 1,000 predicates) -------
+{
+  const dir = await tempProject();
+  const extra: string[] = [];
+  for (let i = 0; i < 1000; i++) extra.push(`:- dynamic(pred${i}/1).`, `pred${i}(x).`);
+  extra.push(":- dynamic(edge/2).");
+  for (let i = 0; i < 999; i++) extra.push(`edge(c${i}, c${i + 1}).`);
+  extra.push(":- dynamic(path/2).", "path(X, Y) :- edge(X, Y).", "path(X, Y) :- edge(X, Z), path(Z, Y).");
+  await seedSnapshot(dir, 100_000, extra);
+  const mcp = await serve(dir);
+  const n = QUICK ? 100 : 500;
+  const echo = add(
+    "echo round trip (loaded KB)",
+    "ms",
+    await timeEach(n, () => mcp.call("echo", { message: "x" })),
+  );
+  const check = await mcp.call("query_logic", { goal: "fact(n77777, V)" });
+  if (check.content[0].text !== '[{"V":77777}]') {
+    throw new Error(`seeded KB not loaded: ${check.content[0].text}`);
+  }
+  add(
+    "query_logic table lookup, 100k facts",
+    "ms",
+    await timeEach(n, (i) => mcp.call("query_logic", { goal: `fact(n${1 + (i * 7919) % 100_000}, V)` })),
+    echo,
+  );
+  const chain = await mcp.call("query_logic", { goal: "path(c0, c999)" });
+  if (chain.content[0].text !== "[{}]") throw new Error(`path/2 failed: ${chain.content[0].text}`);
+  add(
+    "query_logic path/2 over a 1,000-node chain",
+    "ms",
+    await timeEach(QUICK ? 20 : 100, () => mcp.call("query_logic", { goal: "path(c0, c999)" })),
+    echo,
+    "1,000 predicates + 100k facts loaded",
+  );
+  await mcp.close();
+}
+
+// --- durable remember_fact as the store grows ------------------------------------------------------
+{
+  const sizes = QUICK ? [1_000, 100_000] : [1_000, 100_000, 1_000_000];
+  let first: Row | undefined;
+  for (const size of sizes) {
+    const dir = await tempProject();
+    await seedSnapshot(dir, size);
+    const t0 = performance.now();
+    const mcp = await serve(dir);
+    await mcp.call("query_logic", { goal: "fact(n1, V)" });
+    const bootMs = performance.now() - t0;
+    const row = add(
+      `remember_fact (durable), ${size.toLocaleString("en")} facts stored`,
+      "ms",
+      await timeEach(
+        QUICK ? 50 : 200,
+        (i) => mcp.call("remember_fact", { fact: `grow(${i}, 'payload ${i}')` }),
+      ),
+      first,
+      `boot from snapshot ${Math.round(bootMs)} ms`,
+    );
+    first ??= row;
+    if (size === 100_000) {
+      const idle = await tempProject();
+      const idleMcp = await serve(idle);
+      await idleMcp.call("echo", { message: "x" });
+      const idleRow = value("RSS idle (server + engine host)", "MiB", await serverRssMb(idleMcp));
+      await idleMcp.close();
+      value("RSS with 100k facts (server + engine host)", "MiB", await serverRssMb(mcp), idleRow);
+    }
+    await mcp.close();
+  }
+}
+
+// --- concurrency: several client processes writing to one project -------------------------------
+{
+  const perClient = QUICK ? 50 : 200;
+  let single: Row | undefined;
+  for (const clients of [1, 4, 8]) {
+    const dir = await tempProject();
+    const servers = await Promise.all(Array.from({ length: clients }, () => serve(dir)));
+    const t0 = performance.now();
+    await Promise.all(servers.map(async (mcp, c) => {
+      for (let i = 0; i < perClient; i++) {
+        const r = await mcp.call("remember_fact", { fact: `w(${c}, ${i})` });
+        if (r.isError) throw new Error(`write failed: ${r.content[0].text}`);
+      }
+    }));
+    const secs = (performance.now() - t0) / 1000;
+    const count = await servers[0].call("query_logic", { goal: "aggregate_all(count, w(_, _), N)" });
+    const kept = JSON.parse(count.content[0].text)[0].N as number;
+    const rate = (clients * perClient) / secs;
+    const row = value(
+      `concurrent writers: ${clients} process${clients > 1 ? "es" : ""}, aggregate`,
+      "writes/s",
+      rate,
+      single,
+      `kept ${kept} of ${clients * perClient}`,
+    );
+    single ??= row;
+    if (kept !== clients * perClient) throw new Error(`lost writes: kept ${kept} of ${clients * perClient}`);
+    await Promise.all(servers.map((m) => m.close()));
+  }
+}
+
+// --- inference: naive reverse (LIPS) -------------------------------------------------------------
+{
+  const dir = await tempProject();
+  const mcp = await serve(dir, ["--timeout-ms", "60000"]);
+  await mcp.call("define_rule", { head: "app([], L, L0)", body: "L0 = L" });
+  await mcp.call("define_rule", { head: "app([H|T], L, [H|R])", body: "app(T, L, R)" });
+  await mcp.call("define_rule", { head: "nrev([], L)", body: "L = []" });
+  await mcp.call("define_rule", { head: "nrev([H|T], R)", body: "nrev(T, RT), app(RT, [H], R)" });
+  await mcp.call("define_rule", {
+    head: "bench(K)",
+    body: "numlist(1, 30, L), between(1, K, _), nrev(L, _), fail",
+  });
+  await mcp.call("define_rule", { head: "bench(_)", body: "true" });
+  const k = QUICK ? 2_000 : 10_000;
+  // nrev of 30 elements is 496 logical inferences (plus 2 for between/fail per iteration).
+  const times = await timeEach(QUICK ? 3 : 5, async () => {
+    const r = await mcp.call("query_logic", { goal: `bench(${k})` });
+    if (r.isError) throw new Error(r.content[0].text);
+  });
+  const lips = (ms: number) => (496 * k) / (ms / 1000);
+  const native = SWIPL
+    ? await swipl([
+      "-q",
+      "-g",
+      "assertz((app([],L,L))), assertz((app([H|T],L,[H|R]) :- app(T,L,R))), " +
+      "assertz((nrev([],[]))), assertz((nrev([H|T],R) :- nrev(T,RT), app(RT,[H],R))), " +
+      `numlist(1,30,L), get_time(T0), (between(1,${k},_), nrev(L,_), fail ; true), get_time(T1), ` +
+      "Ms is (T1-T0)*1000, format('~6f~n', [Ms])",
+      "-t",
+      "halt",
+    ])
+    : null;
+  let nativeRow: Row | undefined;
+  if (native) {
+    const ms = Number(native.stdout.trim());
+    nativeRow = value("native swipl naive reverse (LIPS)", "MLIPS", lips(ms) / 1e6);
+  } else skip("native swipl naive reverse (LIPS)", NO_SWIPL);
+  const sorted = [...times].sort((a, b) => a - b);
+  value(
+    "naive reverse through query_logic (LIPS)",
+    "MLIPS",
+    lips(sorted[Math.floor(sorted.length / 2)]) / 1e6,
+    nativeRow,
+    `${k} × nrev30 per call, best ${(lips(sorted[0]) / 1e6).toFixed(2)} MLIPS`,
+  );
+  await mcp.close();
+}
+
+// --- boot against native SWI-Prolog consulting the same facts ------------------------------------
+{
+  const n = QUICK ? 20_000 : 100_000;
+  const dir = await tempProject();
+  await seedSnapshot(dir, n);
+  const native = SWIPL ? await nativeFacts(n) : null;
+  let nativeRow: Row | undefined;
+  if (native) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      times.push((await swipl(["-q", "-g", `consult('${native}'), fact(n1, _)`, "-t", "halt"]))!.ms);
+    }
+    nativeRow = add(`native swipl: start + consult ${n / 1000}k facts`, "ms", times);
+  } else skip(`native swipl: start + consult ${n / 1000}k facts`, NO_SWIPL);
+  add(
+    `zpm boot from a ${n / 1000}k-fact snapshot + first query`,
+    "ms",
+    await timeEach(3, async () => {
+      const mcp = await serve(dir);
+      await mcp.call("query_logic", { goal: "fact(n1, X)" });
+      await mcp.close();
+    }),
+    nativeRow,
+  );
+}
+
+// --- peer: @modelcontextprotocol/server-memory, same workload ------------------------------------
+/** The peer, pinned; Deno caches it after the first run, so later runs work offline. */
+const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
+{
+  const items = QUICK ? 1_000 : 10_000;
+  const lookups = QUICK ? 200 : 1_000;
+  const peerDir = await Deno.makeTempDir({ prefix: "zpm-peer-" });
+  let peer: PeerClient | null = null;
+  try {
+    peer = await PeerClient.start(
+      Deno.execPath(),
+      ["run", "-A", "--quiet", "--no-config", PEER],
+      peerDir,
+      { MEMORY_FILE_PATH: `${peerDir}/memory.jsonl` },
+    );
+  } catch (e) {
+    skip("peer server-memory", `could not start ${PEER} (${(e as Error).message})`);
+  }
+  if (peer) {
+    const dir = await tempProject();
+    const mcp = await serve(dir);
+    const t0 = performance.now();
+    for (let i = 0; i < items; i++) {
+      await mcp.call("remember_fact", { fact: `item(e${i}, item, 'value ${i}')` });
+    }
+    const ourWrites = items / ((performance.now() - t0) / 1000);
+    const t1 = performance.now();
+    for (let i = 0; i < items; i++) {
+      const r = await peer.call("create_entities", {
+        entities: [{ name: `e${i}`, entityType: "item", observations: [`value ${i}`] }],
+      });
+      if (r.isError) throw new Error(`server-memory create_entities: ${r.content[0].text}`);
+    }
+    const peerWrites = items / ((performance.now() - t1) / 1000);
+    const t2 = performance.now();
+    for (let i = 0; i < lookups; i++) {
+      const r = await mcp.call("query_logic", { goal: `item(e${(i * 7919) % items}, T, V)` });
+      if (r.isError) throw new Error(r.content[0].text);
+    }
+    const ourLookups = lookups / ((performance.now() - t2) / 1000);
+    const t3 = performance.now();
+    for (let i = 0; i < lookups; i++) {
+      const r = await peer.call("search_nodes", { query: `e${(i * 7919) % items}` });
+      if (r.isError) throw new Error(`server-memory search_nodes: ${r.content[0].text}`);
+    }
+    const peerLookups = lookups / ((performance.now() - t3) / 1000);
+    const pw = value(
+      `peer server-memory: create_entities, ${items / 1000}k items`,
+      "writes/s",
+      peerWrites,
+      undefined,
+      "rewrites its JSONL file per call, no fsync",
+    );
+    value(
+      `zpm remember_fact (durable), ${items / 1000}k items`,
+      "writes/s",
+      ourWrites,
+      pw,
+      "fdatasync per write",
+    );
+    const pl = value(`peer server-memory: search_nodes, ${lookups} lookups`, "lookups/s", peerLookups);
+    value(`zpm query_logic, ${lookups} lookups`, "lookups/s", ourLookups, pl);
+    await mcp.close();
+    await peer.close();
+  }
+}
+
 // --- table --------------------------------------------------------------------------------------
 const header = "| benchmark | median | p99 | ratio to anchor (same run) | note |";
 const lines = [header, "|---|---:|---:|---|---|"];
 for (const r of rows) {
+  if (Number.isNaN(r.median)) {
+    lines.push(`| ${r.name} | – | – | | ${r.note ?? ""} |`);
+    continue;
+  }
   const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)}x ${r.anchor}` : "";
   lines.push(
     `| ${r.name} | ${r.median.toFixed(3)} ${r.unit} | ${r.p99.toFixed(3)} ${r.unit} | ${ratio} | ${
