@@ -2,7 +2,7 @@
 import { PersistenceError } from "../core/knowledge_base.ts";
 import { isAtomName, optInteger, reqString } from "./args.ts";
 import { isResult, memoryName, target } from "./engine_calls.ts";
-import { fail, ok, ToolError, type ToolResult, type ToolSpec } from "./types.ts";
+import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
 
 /** Upstream boolean convention: JSON true/false or the string "true". */
 function bool(v: unknown, fallback: boolean): boolean {
@@ -218,12 +218,16 @@ export const getKbOverview: ToolSpec = {
       .map((m) => ({ name: m.name, scope: m.scope, mode: m.mode })).sort((a, b) =>
         a.name.localeCompare(b.name)
       );
-    const build = async (n: number): Promise<string | ToolResult> => {
-      const r = await kb.read("overview", [n]);
-      if (!r.ok) return fail(`Overview failed: ${r.error}`);
-      return JSON.stringify({
-        predicates: r.value.predicates,
-        assumptions: r.value.assumptions,
+    // One engine call; samples are then cut in JS (each rebuild used to re-read every clause, which
+    // with a 1 MB fact took longer than the deadline), and very long texts are clipped.
+    const r = await kb.read("overview", [sample]);
+    if (!r.ok) return fail(`Overview failed: ${r.error}`);
+    const predicates = (r.value.predicates as Json[]).map((p) => ({ ...p, samples: p.samples.map(clip) }));
+    const assumptions = { ...r.value.assumptions, names: (r.value.assumptions.names as string[]).map(clip) };
+    const build = (n: number): string =>
+      JSON.stringify({
+        predicates: predicates.map((p) => ({ ...p, samples: p.samples.slice(0, n) })),
+        assumptions,
         snapshots: {
           count: snaps.length,
           latest: snaps[0]?.name.replace(/\.pl$/, "") ?? null,
@@ -235,13 +239,19 @@ export const getKbOverview: ToolSpec = {
         mounts: { available: true, count: mounts.length, items: mounts },
         truncated: n !== sample0,
       });
-    };
     const sample0 = sample;
-    let text = await build(sample);
-    while (typeof text === "string" && text.length > BUDGET && sample > 0) {
+    let text = build(sample);
+    while (text.length > BUDGET && sample > 0) {
       sample = Math.floor(sample / 2);
-      text = await build(sample);
+      text = build(sample);
     }
-    return typeof text === "string" ? ok(text) : text;
+    return ok(text);
   },
 };
+
+/** Longest sample clause or assumption name shown by get_kb_overview. */
+const MAX_TEXT = 4096;
+
+function clip(s: string): string {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}… (${s.length} characters)` : s;
+}
