@@ -15,7 +15,7 @@ function answer(r: ToolCallResult): { isError: boolean; text: string } {
   return { isError: r.isError, text: r.content.map((c) => c.text).join("\n") };
 }
 
-Deno.test("hostile regressions: reserved names, deep nesting, NUL, wide heads, re-pointed memory names", async (t) => {
+Deno.test("hostile regressions: reserved names, deep nesting, NUL, wide heads, 1 MB overview, re-pointed memory names", async (t) => {
   const sb = await makeSandbox("zpm-regress-");
   let mcp = await McpClient.start({ cwd: sb.project, env: sb.env, args: ["--timeout-ms", "5000"] });
   const call = async (tool: string, args: Record<string, unknown>) => answer(await mcp.call(tool, args));
@@ -102,6 +102,22 @@ Deno.test("hostile regressions: reserved names, deep nesting, NUL, wide heads, r
         isError: false,
         text: "Snapshot 'after-wide' saved successfully.",
       });
+    });
+
+    await t.step("get_kb_overview stays within 64 KiB and one engine call with 1 MB clauses", async () => {
+      const huge = "a".repeat(1 << 20);
+      strictEqual((await call("remember_fact", { fact: `big(${huge})` })).isError, false);
+      strictEqual((await call("assume_fact", { fact: "ok(1)", assumption: huge })).isError, false);
+      const t0 = performance.now();
+      const r = await call("get_kb_overview", { sample_size: 50 });
+      const ms = performance.now() - t0;
+      strictEqual(r.isError, false, r.text.slice(0, 300));
+      strictEqual(r.text.length <= 64 * 1024, true, `overview is ${r.text.length} characters`);
+      strictEqual(ms < 3_000, true, `took ${Math.round(ms)} ms`);
+      const o = JSON.parse(r.text);
+      strictEqual(o.assumptions.names[0], `${"a".repeat(4096)}… (1048576 characters)`);
+      strictEqual((await call("forget_fact", { fact: `big(${huge})` })).isError, false);
+      strictEqual((await call("retract_assumption", { assumption: huge })).isError, false);
     });
 
     await t.step("create_memory refuses a name that is mounted in the other scope", async () => {

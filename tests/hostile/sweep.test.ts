@@ -11,6 +11,7 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
+import { MAX_LINE_BYTES } from "../../src/mcp/stdio_transport.ts";
 import { TOOLS } from "../../src/tools/registry.ts";
 import { McpClient, runZpm } from "../helpers/zpm.ts";
 import { Generator, Rng } from "./gen.ts";
@@ -61,11 +62,44 @@ async function startServer(sb: Sandbox): Promise<McpClient> {
   return await McpClient.start({ cwd: sb.project, env: sb.env, args: SERVE_ARGS });
 }
 
+/** Bytes of the JSON-RPC line that carries a tools/call (the id is a small number). */
+function lineBytes(tool: string, args: unknown): number {
+  const msg = {
+    jsonrpc: "2.0",
+    id: 1_000_000,
+    method: "tools/call",
+    params: { name: tool, arguments: args },
+  };
+  return new TextEncoder().encode(JSON.stringify(msg)).length + 1;
+}
+
+/** Send a call whose line is too long and wait for the id-null error it must cause. */
+async function oversizedCall(mcp: McpClient, tool: string, args: unknown): Promise<Record<string, unknown>> {
+  const before = mcp.stray.length;
+  void mcp.request("tools/call", { name: tool, arguments: args });
+  const t0 = performance.now();
+  while (mcp.stray.length === before && performance.now() - t0 < NO_ANSWER_MS) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return mcp.stray[before] ?? { unanswered: `no error for an oversized line within ${NO_ANSWER_MS} ms` };
+}
+
+/** Give up waiting for an answer after this long (the call is then reported as unanswered). */
+const NO_ANSWER_MS = 30_000;
+
 async function mcpCall(mcp: McpClient, tool: string, args: unknown): Promise<Record<string, unknown>> {
-  return await mcp.request(
-    "tools/call",
-    args === undefined ? { name: tool } : { name: tool, arguments: args },
-  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const none = new Promise<Record<string, unknown>>((resolve) => {
+    timer = setTimeout(() => resolve({ unanswered: `no answer within ${NO_ANSWER_MS} ms` }), NO_ANSWER_MS);
+  });
+  try {
+    return await Promise.race([
+      mcp.request("tools/call", args === undefined ? { name: tool } : { name: tool, arguments: args }),
+      none,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Only names zpm itself may create under XDG_DATA_HOME: global memories and their files. */
@@ -126,10 +160,15 @@ Deno.test({
         const c = mcpGen.next();
         const where = `call #${i} (seed ${SEED}): ${c.tool} ${brief(c.args)}`;
         const t0 = performance.now();
-        const msg = await mcpCall(mcp, c.tool, c.args);
+        // A request line over the transport's limit cannot be tied to its id: the answer is a
+        // -32700 error with id null (and the request itself stays unanswered).
+        const oversized = lineBytes(c.tool, c.args) > MAX_LINE_BYTES;
+        const msg = oversized ? await oversizedCall(mcp, c.tool, c.args) : await mcpCall(mcp, c.tool, c.args);
         const ms = performance.now() - t0;
         if (ms > slowest.ms) slowest = { ms, what: where };
-        const problems = responseProblems(msg, c.expectResult);
+        const problems = responseProblems(msg, c.expectResult && !oversized);
+        if (oversized && msg.id !== null) problems.push("an oversized line was answered with an id");
+        if (oversized && (msg.error as { code?: number })?.code !== -32700) problems.push("expected -32700");
         if (ms > BOUND_MS) problems.push(`answered after ${Math.round(ms)} ms (bound ${BOUND_MS} ms)`);
         if (problems.length) failures.push(`${where}: ${problems.join("; ")}; response ${brief(msg, 600)}`);
         const result = msg.result as { isError: boolean; content: { text: string }[] } | undefined;
@@ -154,7 +193,7 @@ Deno.test({
             texts: result.content.map((x) => x.text),
           });
         }
-        if (failures.length > 20) break;
+        if (failures.length > 20 || "unanswered" in msg) break;
 
         if (cliDone < CLI_CALLS && i % cliEvery === cliEvery - 1) {
           cliDone++;
