@@ -210,9 +210,11 @@ export class Project {
       }
     }
     if (!entries.some((e) => e.name === "default")) entries.unshift({ ...DEFAULT_ENTRY });
-    const names = new Set(entries.map((e) => e.name));
+    // Drop engines of memories that were unmounted or re-pointed elsewhere by another process.
+    const dirs = new Map(entries.map((e) => [e.name, this.dirOf(e)]));
     for (const [name, kb] of this.kbs) {
-      if (!names.has(name)) {
+      const old = this.entry(name);
+      if (!dirs.has(name) || (old && this.dirOf(old) !== dirs.get(name))) {
         this.kbs.delete(name);
         (await kb).close();
       }

@@ -47,7 +47,7 @@ const SERVE_ARGS = ["--timeout-ms", String(TIMEOUT_MS)];
  * writes acknowledged changes into the old journal (see known_bugs.test.ts). Until that is fixed the
  * CLI share does not call the memory lifecycle tools; ZPM_HOSTILE_KNOWN_BUGS=1 puts them back.
  */
-const KNOWN_BUGS = Deno.env.get("ZPM_HOSTILE_KNOWN_BUGS") === "1";
+const KNOWN_BUGS = true; // bug A (re-pointed memory) is fixed; kept as a regression test
 const MEMORY_LIFECYCLE = ["create_memory", "mount_memory", "unmount_memory"];
 
 /** A successful mutation, to be replayed in a fresh project. */
