@@ -7,7 +7,7 @@
  * append + fdatasync one transaction, and only then apply the records and acknowledge. Reads first
  * apply transactions that other processes committed since this process last looked.
  */
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { ProcessEngine } from "../engine/process_engine.ts";
 import type { Engine, EngineArg, EngineReply, PlannedRecord } from "../engine/types.ts";
@@ -118,19 +118,26 @@ export class KnowledgeBase {
 
   /** Build a fresh engine from disk (boot, or after a timeout/crash killed the old one). */
   private async rebuild(firstBoot: boolean): Promise<void> {
+    await this.reload(firstBoot, async () => {
+      try {
+        await this.files.withLock(true, () => this.loadDurableState(true));
+        if (this.status === "degraded" && this.memoryOnly.length === 0) this.status = "active";
+      } catch (e) {
+        if (!(e instanceof JournalWriteError)) throw e;
+        // Data directory not writable: load what can be read, without repairs.
+        this.setDegraded(e.message);
+        await this.loadDurableState(false);
+      }
+    });
+  }
+
+  /** A fresh engine: user files, then `loadDurable`, then changes kept in memory only. */
+  private async reload(reportUserFiles: boolean, loadDurable: () => Promise<void>): Promise<void> {
     const old = this.engine;
     this.engine = await this.startEngine();
     if (old) await old.close().catch(() => {});
-    await this.loadUserFiles(firstBoot);
-    try {
-      await this.files.withLock(true, () => this.loadDurableState(true));
-      if (this.status === "degraded" && this.memoryOnly.length === 0) this.status = "active";
-    } catch (e) {
-      if (!(e instanceof JournalWriteError)) throw e;
-      // Data directory not writable: load what can be read, without repairs.
-      this.setDegraded(e.message);
-      await this.loadDurableState(false);
-    }
+    await this.loadUserFiles(reportUserFiles);
+    await loadDurable();
     for (const tx of this.memoryOnly) await this.applyRecords(tx);
   }
 
@@ -285,12 +292,7 @@ export class KnowledgeBase {
   }
 
   private async rebuildKeepingLock(writer = false) {
-    const old = this.engine;
-    this.engine = await this.startEngine();
-    await old.close().catch(() => {});
-    await this.loadUserFiles(false);
-    await this.loadDurableState(writer);
-    for (const tx of this.memoryOnly) await this.applyRecords(tx);
+    await this.reload(false, () => this.loadDurableState(writer));
   }
 
   /** Run an engine call; a timeout or crash rebuilds the engine from disk. */
@@ -522,11 +524,6 @@ export class KnowledgeBase {
   async close(): Promise<void> {
     await this.settle();
     await this.engine?.close();
-  }
-
-  /** File name of a path (for messages). */
-  static label(path: string): string {
-    return basename(path);
   }
 }
 

@@ -12,11 +12,6 @@ export class InProcessEngine implements Engine {
     return new InProcessEngine(await WasmEngine.create(maxKbBytes));
   }
 
-  /** True after the instance trapped. */
-  get isDead(): boolean {
-    return this.dead;
-  }
-
   /** Run one operation synchronously (the timeout is not enforceable in-process). */
   call(op: string, args: EngineArg[]): Promise<EngineReply> {
     if (this.dead) {

@@ -71,11 +71,6 @@ export class ProcessEngine implements Engine {
     this.pending.clear();
   }
 
-  /** True once the child has exited or was killed. */
-  get isDead(): boolean {
-    return this.dead;
-  }
-
   /** Run one operation; past `timeoutMs` the child is killed and a timeout reply returned. */
   async call(op: string, args: EngineArg[], timeoutMs = 0): Promise<EngineReply> {
     if (this.dead) return { ok: false, kind: "crash", error: "the engine process is not running" };

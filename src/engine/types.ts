@@ -22,8 +22,6 @@ export interface PlannedRecord {
 export interface Engine {
   /** Run one operation; `timeoutMs` bounds the wall-clock time where the engine supports it. */
   call(op: string, args: EngineArg[], timeoutMs?: number): Promise<EngineReply>;
-  /** True once the engine can no longer answer (killed or crashed). */
-  readonly isDead: boolean;
   /** Release the engine (kills a child process). */
   close(): Promise<void>;
 }

@@ -1,7 +1,6 @@
 /** Every mutating tool's effect survives a restart, over MCP and over the CLI. */
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
-import { McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
-import { fingerprint } from "./helpers.ts";
+import { fingerprint, McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
 
 const PREDS = ["parent/2", "grandparent/2", "owner/1", "note/1", "status/2", "deploy/2", "proj/2", "city/1"];
 

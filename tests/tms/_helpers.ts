@@ -3,6 +3,7 @@ import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { type CliResult, isolatedEnv, McpClient, runZpm, type ToolCallResult } from "../helpers/zpm.ts";
 
 export { McpClient };
+export { fingerprint } from "../helpers/zpm.ts";
 
 /**
  * An environment that keeps zpm away from the real home directory but shares Deno's module cache,
@@ -92,17 +93,4 @@ export async function query(mcp: McpClient, goal: string): Promise<any[]> {
 export async function count(mcp: McpClient, goal: string): Promise<number> {
   const [s] = await query(mcp, `aggregate_all(count, (${goal}), N)`);
   return s.N;
-}
-
-/**
- * Every clause of the given predicates plus the TMS records, as sorted quoted text: a fingerprint
- * of the state that a restart or restore must reproduce exactly.
- */
-export async function fingerprint(mcp: McpClient, preds: string[]): Promise<string[]> {
-  const all = [...preds, "zpm_source/2", "tms_justification/2"];
-  const goal = `member(F/A, [${
-    all.join(", ")
-  }]), functor(H, F, A), clause(H, B), copy_term((H:-B), C), numbervars(C, 0, _), format(atom(T), "~W", [C, [quoted(true), numbervars(true)]])`;
-  const sols = await query(mcp, goal);
-  return sols.map((s: { T: string }) => s.T).sort();
 }
