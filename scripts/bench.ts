@@ -12,7 +12,7 @@
  */
 import { McpClient, runZpm, tempProject } from "../tests/helpers/zpm.ts";
 import { engineHosts, env as sharedCacheEnv } from "../tests/e2e/_helpers.ts";
-import { readLines } from "../src/engine/line_reader.ts";
+import { readLines } from "../src/io/lines.ts";
 import { encodeTransaction } from "../src/persistence/journal_format.ts";
 import { formatSnapshotHeader } from "../src/persistence/snapshot_file.ts";
 

@@ -3,7 +3,7 @@
  * answers JSON lines `{"id","op","args"}` with `{"id","reply"}` on stdout. The parent kills it with
  * SIGKILL when a call passes its deadline, and rebuilds a fresh one from the journal.
  */
-import { readLines } from "./line_reader.ts";
+import { readLines } from "../io/lines.ts";
 import { WasmEngine } from "./wasm_engine.ts";
 import type { EngineReply } from "./types.ts";
 

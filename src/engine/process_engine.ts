@@ -3,7 +3,7 @@
  * wall-clock deadline. A call that passes its deadline kills the child with SIGKILL; the engine is
  * then dead and its owner rebuilds a new one (see `KnowledgeBase`).
  */
-import { readLines } from "./line_reader.ts";
+import { readLines } from "../io/lines.ts";
 import type { Engine, EngineArg, EngineReply } from "./types.ts";
 
 /** The command line that starts an engine host from this very program. */

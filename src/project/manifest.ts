@@ -3,7 +3,7 @@
  * where they live and in which mode. Written atomically; a corrupt file is kept as a backup and
  * the entries that can still be read from it are recovered.
  */
-import { writeFileAtomic } from "../persistence/journal_file.ts";
+import { writeFileAtomic } from "../io/files.ts";
 
 /** One mounted memory. */
 export interface MountEntry {

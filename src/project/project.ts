@@ -277,6 +277,20 @@ export class Project {
     return this.entries.find((e) => e.name === name);
   }
 
+  /**
+   * The knowledge base of `name` for reading or writing, after picking up manifest changes.
+   * Throws MemoryError when it is not mounted, is read-only for a write, or its directory is missing.
+   */
+  async use(name: string, access: "read" | "write"): Promise<KnowledgeBase> {
+    await this.refresh();
+    const entry = this.entry(name);
+    if (!entry) throw new MemoryError("not-mounted", `Memory not mounted: ${name}`);
+    if (access === "write" && entry.mode === "ro" && name !== "default") {
+      throw new MemoryError("read-only", "Memory is read-only");
+    }
+    return await this.memory(name);
+  }
+
   /** The knowledge base of a mounted memory, booted on first use. */
   memory(name = "default"): Promise<KnowledgeBase> {
     const e = this.entry(name);

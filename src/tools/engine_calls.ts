@@ -18,16 +18,8 @@ export async function target(
   ctx: ToolContext,
   access: "read" | "write",
 ): Promise<KnowledgeBase | ToolResult> {
-  const name = memoryName(ctx);
-  await ctx.project.refresh();
-  const entry = ctx.project.entry(name);
-  if (!entry) {
-    if (access === "read") throw new ToolError("ExecutionFailed", `Memory not mounted: ${name}`);
-    return fail(`Memory not mounted: ${name}`);
-  }
-  if (access === "write" && entry.mode === "ro" && name !== "default") return fail("Memory is read-only");
   try {
-    return await ctx.project.memory(name);
+    return await ctx.project.use(memoryName(ctx), access);
   } catch (e) {
     if (e instanceof MemoryError) {
       if (access === "read") throw new ToolError("ExecutionFailed", e.message);

@@ -13,7 +13,7 @@
  */
 import { ok, strictEqual as assertEquals } from "node:assert/strict";
 import { assetName, detectPlatform } from "../../src/cli/upgrade.ts";
-import { readLines } from "../../src/engine/line_reader.ts";
+import { readLines } from "../../src/io/lines.ts";
 import { sha256, startReleaseServer, tempDir } from "./release_server.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;

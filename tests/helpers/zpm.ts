@@ -2,7 +2,7 @@
  * Test harness: runs the real zpm entry point as a subprocess, as a user or an MCP client would.
  * `runZpm` runs one CLI command; `McpClient` drives `zpm serve` over newline-delimited JSON-RPC.
  */
-import { readLines } from "../../src/engine/line_reader.ts";
+import { readLines } from "../../src/io/lines.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;

@@ -1,0 +1,124 @@
+/**
+ * Small durable-file primitives shared by the journal, snapshots, the manifest and the updater:
+ * write every byte, read a byte range, write a file atomically, fsync a directory, and a strictly
+ * increasing nanosecond clock for file names.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/** A durable write failed; the message names the path, the OS error and what to do. */
+export class JournalWriteError extends Error {
+  /** Wrap a write failure; pass the OS error as `cause`. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JournalWriteError";
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** `Name: message` of an error (or its string form), for messages that quote an OS error. */
+export function errText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** Write every byte of `bytes` at the file's position; throws if a write makes no progress. */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await file.write(bytes.subarray(done));
+    if (n <= 0) throw new Error(`write made no progress at byte ${done}`);
+    done += n;
+  }
+}
+
+/** Read `length` bytes at `offset` (fewer at EOF); with `toEof`, keep reading past `length` until EOF. */
+export async function readRange(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+  toEof: boolean,
+): Promise<Uint8Array> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let buf = new Uint8Array(Math.max(length, toEof ? 4096 : 0));
+  let filled = 0;
+  for (;;) {
+    if (filled === buf.length) {
+      if (!toEof) break;
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+let tmpCounter = 0;
+
+/**
+ * Write `data` to `path` atomically: temp file `<name>.tmp-<pid>-<counter>` in the same directory,
+ * write, fsync, rename over `path`, fsync the directory. The temp file is removed on failure and
+ * the previous content stays; failures are JournalWriteErrors.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const dir = dirname(path);
+  const tmp = join(dir, `${basename(path)}.tmp-${Deno.pid}-${tmpCounter++}`);
+  let file: Deno.FsFile | null = null;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    await writeAll(file, bytes);
+    await file.sync();
+    file.close();
+    file = null;
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    try {
+      file?.close();
+    } catch {
+      // already closed
+    }
+    await Deno.remove(tmp).catch(() => {});
+    throw new JournalWriteError(
+      `Cannot write ${path} (${
+        errText(e)
+      }); the previous content, if any, is unchanged. Check free space and permissions of ${dir}.`,
+      { cause: e },
+    );
+  }
+  try {
+    await fsyncDir(dir);
+  } catch (e) {
+    throw new JournalWriteError(
+      `Wrote ${path} but could not fsync directory ${dir} (${errText(e)}).`,
+      { cause: e },
+    );
+  }
+}
+
+/** fsync a directory so renames, creations and deletions in it are durable (no-op on Windows). */
+export async function fsyncDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+let lastNs = 0n;
+
+/** Current time as unix nanoseconds (bigint), strictly increasing within the process. */
+export function nowNs(): bigint {
+  const subMs = Math.floor((performance.now() % 1) * 1_000_000);
+  let ns = BigInt(Date.now()) * 1_000_000n + BigInt(subMs);
+  if (ns <= lastNs) ns = lastNs + 1n;
+  lastNs = ns;
+  return ns;
+}
