@@ -53,7 +53,7 @@ function addToolCommand(program: Command, tool: ToolSpec) {
       const key = camel(p.name);
       if (!p.positional && opts[key] !== undefined) args[p.name] = opts[key];
     }
-    const project = await bootProject(program.opts().project, "inprocess");
+    const project = await bootProject(program.opts().project, "one-shot");
     try {
       const r = await callTool(tool, { project }, args);
       if (r.toolError) {
@@ -115,7 +115,7 @@ export function buildProgram(): Command {
     )
     .action(async (opts: { timeoutMs?: number }) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
-      const project = await bootProject(program.opts().project, "process", overrides);
+      const project = await bootProject(program.opts().project, "server", overrides);
       try {
         await serveStdio(project);
       } finally {

@@ -1,6 +1,7 @@
 /** `zpm doctor [--repair keep-prefix|skip]`: report and repair journal damage. */
 import { type Command, Option } from "commander";
-import { diagnose, formatHealth, repairJournal, type RepairMode } from "../persistence/doctor.ts";
+import { diagnose, formatHealth, repairJournal, type RepairMode } from "../core/doctor.ts";
+import { defaultEntry, locate } from "../project/memory_location.ts";
 import { projectPaths, resolveRoot } from "../project/project.ts";
 
 /** Add the doctor command; `setFailed` marks a non-zero exit. */
@@ -10,12 +11,12 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
     .addOption(new Option("--repair <mode>", "repair mode").choices(["keep-prefix", "skip"]))
     .action(async (opts: { repair?: RepairMode }) => {
       const { root } = resolveRoot(program.opts().project);
-      const p = projectPaths(root);
+      const m = locate(projectPaths(root), defaultEntry());
       const out: string[] = [`project ${root}`];
-      let health = await diagnose("default", p.dataDir, p.kbDir);
+      let health = await diagnose(m.name, m.dataDir, m.snapshotDir);
       if (opts.repair && health.damage) {
-        for (const note of await repairJournal(p.dataDir, opts.repair)) out.push(`repaired: ${note}`);
-        health = await diagnose("default", p.dataDir, p.kbDir);
+        for (const note of await repairJournal(m.dataDir, opts.repair)) out.push(`repaired: ${note}`);
+        health = await diagnose(m.name, m.dataDir, m.snapshotDir);
       }
       out.push(...formatHealth(health));
       console.log(out.join("\n"));

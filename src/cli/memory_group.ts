@@ -24,7 +24,7 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
         setExit(1);
         return;
       }
-      const project = await bootProject(program.opts().project, "inprocess");
+      const project = await bootProject(program.opts().project, "one-shot");
       try {
         const r = await callTool(findTool(tool)!, { project }, args);
         if (r.toolError) {

@@ -1,7 +1,7 @@
 /** Opening the project for a command: --project / ZPM_PROJECT / discovery / per-user default. */
 import { join } from "node:path";
 import { type Limits, limitsFromEnv } from "../core/limits.ts";
-import { initProject, Project, resolveRoot } from "../project/project.ts";
+import { initProject, Project, resolveRoot, type Runtime } from "../project/project.ts";
 import { VERSION } from "../version.ts";
 
 /** Write a diagnostic line to stderr. */
@@ -12,7 +12,7 @@ export function log(message: string): void {
 /** Open the project a command works on; throws with a clear message when it cannot. */
 export async function bootProject(
   projectFlag: string | undefined,
-  engineMode: "process" | "inprocess",
+  runtime: Runtime,
   overrides: Partial<Limits> = {},
 ): Promise<Project> {
   const { root, source } = resolveRoot(projectFlag);
@@ -32,7 +32,7 @@ export async function bootProject(
   }
   return await Project.open({
     root,
-    engineMode,
+    runtime,
     limits: limitsFromEnv(overrides),
     version: VERSION,
     log,

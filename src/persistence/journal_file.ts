@@ -12,20 +12,10 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { errText, fsyncDir, JournalWriteError, nowNs, readRange, writeAll } from "../io/files.ts";
 
-export { fsyncDir, JournalWriteError, nowNs, writeFileAtomic } from "../io/files.ts";
-
-/** The journal lock could not be taken before the deadline; the message names the lock file. */
-export class LockTimeoutError extends Error {
-  /** Build the timeout error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "LockTimeoutError";
-  }
-}
+import { holdsExclusive, withFileLock } from "./file_lock.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
 export interface FileId {
@@ -38,91 +28,6 @@ export interface FileId {
 const encoder = new TextEncoder();
 const NL = 0x0a;
 const ARCHIVE_RE = /^journal-(\d+)\.wal$/;
-const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
-
-type LockMode = "shared" | "exclusive";
-
-/** Locks held by the current async call chain, keyed by absolute lock path. */
-const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, LockMode>>();
-
-/** In-process FIFO queue per lock path (flock is per open file, so one process must queue itself). */
-const queues = new Map<string, { tail: Promise<void>; users: number }>();
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
-}
-
-/** Wait for our turn in the in-process queue for `key`; returns the release function. */
-async function enterQueue(
-  key: string,
-  deadline: number,
-  describeLock: () => string,
-): Promise<() => void> {
-  let q = queues.get(key);
-  if (!q) {
-    q = { tail: Promise.resolve(), users: 0 };
-    queues.set(key, q);
-  }
-  const queue = q;
-  queue.users++;
-  let releaseMine!: () => void;
-  const mine = new Promise<void>((r) => (releaseMine = r));
-  const prev = queue.tail;
-  queue.tail = prev.then(() => mine);
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    releaseMine();
-    queue.users--;
-    if (queue.users === 0 && queues.get(key) === queue) queues.delete(key);
-  };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = await Promise.race([
-    prev.then(() => false),
-    new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), Math.max(0, deadline - Date.now()));
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    // Keep the queue moving: pass our turn on as soon as it comes.
-    prev.then(release);
-    throw new LockTimeoutError(describeLock());
-  }
-  return release;
-}
-
-/** Open (creating once if missing) the lock file. Readers fall back to a read-only open. */
-async function openLockFile(
-  lockPath: string,
-  exclusive: boolean,
-): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(lockPath, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o644,
-    });
-  } catch (e) {
-    if (!exclusive) {
-      try {
-        return await Deno.open(lockPath, { read: true });
-      } catch {
-        // report the original error
-      }
-    }
-    const hint = e instanceof Deno.errors.NotFound
-      ? "the memory directory does not exist"
-      : "check that the memory directory exists and is writable";
-    throw new JournalWriteError(
-      `Cannot open or create the journal lock file ${lockPath} (${errText(e)}); ${hint}.`,
-      { cause: e },
-    );
-  }
-}
-
 /** The journal files of one memory directory (see the module comment for the layout). */
 export class JournalFiles {
   /** The memory directory, e.g. `<project>/.zpm/data`. */
@@ -131,75 +36,21 @@ export class JournalFiles {
   readonly walPath: string;
   /** Path of the lock file, `<dir>/journal.lock`. */
   readonly lockPath: string;
-  readonly #lockKey: string;
 
   /** Files of the memory directory `dir`; touches nothing on disk. */
   constructor(dir: string) {
     this.dir = dir;
     this.walPath = join(dir, "journal.wal");
     this.lockPath = join(dir, "journal.lock");
-    this.#lockKey = resolve(this.lockPath);
   }
 
-  /**
-   * Take flock on journal.lock (exclusive for writers, shared for readers),
-   * run `fn`, release. Calls from one process queue up in order; a nested call
-   * from inside `fn` (same async call chain) runs directly when the held lock
-   * covers it, and throws when it would need to upgrade shared to exclusive.
-   * Throws LockTimeoutError after `timeoutMs`, JournalWriteError when the lock
-   * file cannot be opened.
-   */
-  async withLock<T>(
-    exclusive: boolean,
-    fn: () => Promise<T>,
-    timeoutMs: number = DEFAULT_LOCK_TIMEOUT_MS,
-  ): Promise<T> {
-    const key = this.#lockKey;
-    const held = heldLocks.getStore()?.get(key);
-    if (held === "exclusive" || (held === "shared" && !exclusive)) {
-      return await fn();
-    }
-    if (held === "shared") {
-      throw new Error(
-        `Cannot take the exclusive lock on ${this.lockPath} while this call already holds it shared; take withLock(true) from the start.`,
-      );
-    }
-    const mode: LockMode = exclusive ? "exclusive" : "shared";
-    const deadline = Date.now() + timeoutMs;
-    const describeLock = () =>
-      `Timed out after ${timeoutMs} ms waiting for the ${mode} lock on ${this.lockPath}. Another zpm process (or a slow call in this one) is holding it; retry, or find the holder with "fuser ${this.lockPath}".`;
-    const release = await enterQueue(key, deadline, describeLock);
-    try {
-      const file = await openLockFile(this.lockPath, exclusive);
-      try {
-        let delay = 1;
-        while (!(await file.tryLock(exclusive))) {
-          const left = deadline - Date.now();
-          if (left <= 0) throw new LockTimeoutError(describeLock());
-          await sleep(Math.min(left, delay + Math.random() * delay));
-          delay = Math.min(delay * 2, 16);
-        }
-        const store = new Map(heldLocks.getStore() ?? []);
-        store.set(key, mode);
-        try {
-          return await heldLocks.run(store, fn);
-        } finally {
-          try {
-            await file.unlock();
-          } catch {
-            // close() below releases the lock anyway
-          }
-        }
-      } finally {
-        file.close();
-      }
-    } finally {
-      release();
-    }
+  /** Run `fn` holding journal.lock (exclusive for writers, shared for readers); see {@link withFileLock}. */
+  withLock<T>(exclusive: boolean, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    return withFileLock(this.lockPath, exclusive, fn, timeoutMs);
   }
 
   #requireExclusive(what: string): void {
-    if (heldLocks.getStore()?.get(this.#lockKey) !== "exclusive") {
+    if (!holdsExclusive(this.lockPath)) {
       throw new Error(
         `JournalFiles.${what} must be called inside withLock(true) for ${this.dir}`,
       );

@@ -3,7 +3,7 @@
  * mount manifest and the knowledge bases of its memories (each with its own engine and journal).
  * Memories are booted on first use, so a one-shot CLI command pays only for the memory it touches.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
 import type { Limits } from "../core/limits.ts";
 import {
@@ -14,6 +14,21 @@ import {
   recoverEntries,
   writeManifest,
 } from "./manifest.ts";
+import {
+  checkAccess,
+  DEFAULT_MEMORY,
+  defaultEntry,
+  isDefaultMemory,
+  isUserManaged,
+  locate,
+  memoryDir,
+  MemoryError,
+  needsExistingDir,
+  placeMemory,
+  projectDirsToCreate,
+} from "./memory_location.ts";
+
+export { MemoryError } from "./memory_location.ts";
 
 /** How a project root was chosen. */
 export type ProjectSource = "flag" | "env" | "discovered" | "user-default";
@@ -101,10 +116,20 @@ export function initProject(dir: string): boolean {
   return true;
 }
 
+/**
+ * How long the process lives: a `server` keeps engines in killable child processes (hard deadline),
+ * boots the default memory at start and keeps changes in memory while the disk is not writable; a
+ * `one-shot` CLI command runs its engine in-process, boots only what it touches and refuses
+ * changes it cannot save.
+ */
+export type Runtime = "server" | "one-shot";
+
 /** Options for opening a project. */
 export interface OpenOptions {
+  /** The project root (holding `.zpm/`). */
   root: string;
-  engineMode: "process" | "inprocess";
+  /** Server or one-shot command. */
+  runtime: Runtime;
   limits: Limits;
   version: string;
   log: (message: string) => void;
@@ -116,18 +141,6 @@ export interface MemoryInfo extends MountEntry {
   /** Set when the directory is missing. */
   problem?: string;
 }
-
-/** A memory that cannot be used as asked; `kind` picks the upstream message. */
-export class MemoryError extends Error {
-  constructor(
-    readonly kind: "not-mounted" | "read-only" | "invalid" | "exists" | "missing",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const DEFAULT_ENTRY: MountEntry = { name: "default", path: ".zpm/kb/default", scope: "project", mode: "rw" };
 
 /** An open project. */
 export class Project {
@@ -155,14 +168,14 @@ export class Project {
   /** Create missing directories (best effort), load the manifest, and (for serve) boot default. */
   static async open(opts: OpenOptions): Promise<Project> {
     const paths = projectPaths(opts.root);
-    for (const d of [paths.kbDir, paths.dataDir, join(paths.kbDir, "default")]) {
+    for (const d of projectDirsToCreate(paths)) {
       try {
         Deno.mkdirSync(d, { recursive: true });
       } catch { /* a read-only tree degrades persistence; boot goes on */ }
     }
     const project = new Project(paths, opts);
     await project.loadManifest(true);
-    if (opts.engineMode === "process") await project.memory("default");
+    if (opts.runtime === "server") await project.memory(DEFAULT_MEMORY);
     return project;
   }
 
@@ -209,7 +222,7 @@ export class Project {
         await this.saveManifest(entries, "repaired");
       }
     }
-    if (!entries.some((e) => e.name === "default")) entries.unshift({ ...DEFAULT_ENTRY });
+    if (!entries.some((e) => isDefaultMemory(e.name))) entries.unshift(defaultEntry());
     // Drop engines of memories that were unmounted or re-pointed elsewhere by another process.
     const dirs = new Map(entries.map((e) => [e.name, this.dirOf(e)]));
     for (const [name, kb] of this.kbs) {
@@ -223,7 +236,7 @@ export class Project {
     this.manifestStamp = this.stamp() || stamp;
     if (atBoot) {
       for (const e of entries) {
-        if (e.name !== "default" && !isDir(this.dirOf(e))) {
+        if (needsExistingDir(e.name) && !isDir(this.dirOf(e))) {
           this.opts.log(`zpm: skipping missing mount '${e.name}' (${this.dirOf(e)} does not exist)`);
         }
       }
@@ -232,14 +245,14 @@ export class Project {
 
   /** default + recovered entries + every kb/ sub-directory with a valid memory name. */
   private migrate(recovered: MountEntry[]): MountEntry[] {
-    const out: MountEntry[] = [{ ...DEFAULT_ENTRY }];
+    const out: MountEntry[] = [defaultEntry()];
     for (const e of recovered) {
-      if (e.name === "default") continue;
+      if (isDefaultMemory(e.name)) continue;
       out.push(e);
     }
     try {
       const subdirs = [...Deno.readDirSync(this.paths.kbDir)]
-        .filter((d) => d.isDirectory && isMemoryName(d.name) && d.name !== "default")
+        .filter((d) => d.isDirectory && isMemoryName(d.name) && isUserManaged(d.name))
         .map((d) => d.name)
         .sort();
       for (const name of subdirs) {
@@ -268,8 +281,7 @@ export class Project {
 
   /** Directory of a memory entry. */
   dirOf(e: MountEntry): string {
-    if (e.name === "default") return this.paths.dataDir;
-    return isAbsolute(e.path) ? e.path : join(this.paths.root, e.path);
+    return memoryDir(this.paths, e);
   }
 
   /** The manifest entry of a mounted memory. */
@@ -285,19 +297,17 @@ export class Project {
     await this.refresh();
     const entry = this.entry(name);
     if (!entry) throw new MemoryError("not-mounted", `Memory not mounted: ${name}`);
-    if (access === "write" && entry.mode === "ro" && name !== "default") {
-      throw new MemoryError("read-only", "Memory is read-only");
-    }
+    checkAccess(entry, access);
     return await this.memory(name);
   }
 
   /** The knowledge base of a mounted memory, booted on first use. */
-  memory(name = "default"): Promise<KnowledgeBase> {
+  memory(name = DEFAULT_MEMORY): Promise<KnowledgeBase> {
     const e = this.entry(name);
     if (!e) return Promise.reject(new MemoryError("not-mounted", `Memory not mounted: ${name}`));
     let kb = this.kbs.get(name);
     if (!kb) {
-      if (name !== "default" && !isDir(this.dirOf(e))) {
+      if (needsExistingDir(name) && !isDir(this.dirOf(e))) {
         return Promise.reject(
           new MemoryError("missing", `Memory directory not found: ${name} (${this.dirOf(e)})`),
         );
@@ -310,17 +320,13 @@ export class Project {
   }
 
   private bootMemory(e: MountEntry): Promise<KnowledgeBase> {
-    const dir = this.dirOf(e);
-    const isDefault = e.name === "default";
+    const server = this.opts.runtime === "server";
     return KnowledgeBase.open({
-      name: e.name,
-      dataDir: dir,
-      snapshotDir: isDefault ? this.paths.kbDir : dir,
-      userFilesDir: isDefault ? this.paths.kbDir : dir,
-      engineMode: this.opts.engineMode,
+      ...locate(this.paths, e),
+      engineMode: server ? "process" : "inprocess",
       limits: this.opts.limits,
       log: this.opts.log,
-      allowMemoryOnly: this.opts.engineMode === "process",
+      allowMemoryOnly: server,
     });
   }
 
@@ -337,11 +343,7 @@ export class Project {
 
   /** Where a memory of the given scope lives. */
   memoryDirFor(name: string, scope: "project" | "global"): { path: string; dir: string } {
-    if (scope === "global") {
-      const dir = join(userDataDir(), "kb", name);
-      return { path: dir, dir };
-    }
-    return { path: `.zpm/kb/${name}`, dir: join(this.paths.kbDir, name) };
+    return placeMemory(this.paths, name, scope, () => join(userDataDir(), "kb"));
   }
 
   private async updateManifest(change: (entries: MountEntry[]) => MountEntry[]): Promise<void> {
@@ -353,7 +355,7 @@ export class Project {
 
   /** create_memory: make the directory and knowledge.pl, and record it (mounted) in the manifest. */
   async createMemory(name: string, scope: "project" | "global"): Promise<void> {
-    if (!isMemoryName(name) || name === "default") {
+    if (!isMemoryName(name) || !isUserManaged(name)) {
       throw new MemoryError("invalid", `Invalid memory name: ${name}`);
     }
     const { path, dir } = this.memoryDirFor(name, scope);
@@ -377,7 +379,7 @@ export class Project {
     await this.refresh();
     const current = this.entry(name);
     if (current) {
-      if (current.mode !== mode && name !== "default") {
+      if (current.mode !== mode && isUserManaged(name)) {
         await this.updateManifest((es) => es.map((e) => (e.name === name ? { ...e, mode } : e)));
       }
       return this.entry(name)!;
@@ -396,7 +398,7 @@ export class Project {
 
   /** unmount_memory: stop using a memory; its directory stays. */
   async unmountMemory(name: string): Promise<void> {
-    if (name === "default") throw new MemoryError("invalid", "Cannot unmount the default memory");
+    if (!isUserManaged(name)) throw new MemoryError("invalid", "Cannot unmount the default memory");
     await this.refresh();
     if (!this.entry(name)) throw new MemoryError("not-mounted", `Memory not mounted: ${name}`);
     const kb = this.kbs.get(name);
@@ -411,7 +413,7 @@ export class Project {
     const out: MemoryInfo[] = this.entries.map((e) => ({
       ...e,
       mounted: true,
-      problem: e.name !== "default" && !isDir(this.dirOf(e)) ? "directory missing" : undefined,
+      problem: needsExistingDir(e.name) && !isDir(this.dirOf(e)) ? "directory missing" : undefined,
     }));
     const seen = new Set(out.map((e) => e.name));
     const scan = (base: string, scope: "project" | "global") => {

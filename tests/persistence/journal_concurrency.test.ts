@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { JournalFiles, LockTimeoutError } from "../../src/persistence/journal_file.ts";
+import { JournalFiles } from "../../src/persistence/journal_file.ts";
+import { LockTimeoutError } from "../../src/persistence/file_lock.ts";
 import { scanJournal, type Transaction } from "../../src/persistence/journal_format.ts";
 import { dec } from "./helpers.ts";
 

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  fsyncDir,
-  JournalFiles,
-  JournalWriteError,
-  LockTimeoutError,
-  nowNs,
-  writeFileAtomic,
-} from "../../src/persistence/journal_file.ts";
+import { fsyncDir, JournalWriteError, nowNs, writeFileAtomic } from "../../src/io/files.ts";
+import { LockTimeoutError } from "../../src/persistence/file_lock.ts";
+import { JournalFiles } from "../../src/persistence/journal_file.ts";
 import { encodeTransaction } from "../../src/persistence/journal_format.ts";
 import { dec, enc, scanFile } from "./helpers.ts";
 

@@ -3,9 +3,11 @@
  * journal. Every repair keeps a backup of what it changes.
  */
 import { join } from "node:path";
-import { JournalFiles, nowNs, writeFileAtomic } from "./journal_file.ts";
-import { type JournalDamage, scanJournal } from "./journal_format.ts";
-import { listSnapshots, parseSnapshotHeader } from "./snapshot_file.ts";
+import { JournalReplica } from "./journal_replica.ts";
+import { nowNs, writeFileAtomic } from "../io/files.ts";
+import { FileJournalStore } from "../persistence/file_store.ts";
+import { type JournalDamage, scanJournal } from "../persistence/journal_format.ts";
+import { listSnapshots, parseSnapshotHeader } from "../persistence/snapshot_file.ts";
 
 /** Health of one memory's files. */
 export interface MemoryHealth {
@@ -23,7 +25,7 @@ export type RepairMode = "keep-prefix" | "skip";
 
 /** Inspect a memory's journal and snapshots without changing anything. */
 export async function diagnose(memory: string, dataDir: string, snapshotDir: string): Promise<MemoryHealth> {
-  const files = new JournalFiles(dataDir);
+  const files = new FileJournalStore(dataDir, snapshotDir).files;
   const { bytes } = await files.readFrom(0);
   const scan = scanJournal(bytes, 0);
   const snapshots = [];
@@ -72,19 +74,26 @@ export function formatHealth(h: MemoryHealth): string[] {
 
 /** Repair a damaged journal under the exclusive lock; returns what was done (empty if healthy). */
 export async function repairJournal(dataDir: string, mode: RepairMode): Promise<string[]> {
-  const files = new JournalFiles(dataDir);
-  return await files.withLock(true, async () => {
+  const store = new FileJournalStore(dataDir, dataDir);
+  const files = store.files;
+  // A replica that applies nothing: doctor only uses its tail repair.
+  const replica = new JournalReplica(store, "doctor", {
+    loadSnapshot: () => Promise.resolve(null),
+    apply: () => Promise.resolve(),
+  }, () => {});
+  return await store.withLock(true, async () => {
     const { bytes } = await files.readFrom(0);
-    const scan = scanJournal(bytes, 0);
+    const read = await store.read(0);
+    const { scan } = read;
     const d = scan.damage;
     if (!d) {
-      if (scan.missingFinalNewline) await files.ensureFinalNewline();
+      if (scan.missingFinalNewline) await store.ensureFinalNewline();
       return [];
     }
     const backup = join(dataDir, `journal.wal.bak-${nowNs()}`);
     await writeFileAtomic(backup, bytes);
     if (mode === "keep-prefix" || d.kind === "torn-tail") {
-      const broken = await files.cutTail(scan.goodEnd);
+      const broken = await replica.cutTornTail(read);
       return [
         `kept ${scan.transactions.length} transaction(s) before byte ${d.offset}; removed bytes saved to ${broken}`,
         `full backup: ${backup}`,

@@ -1,0 +1,86 @@
+/**
+ * Engine supervision for one memory: starting its Prolog engine (in this process, or in a child
+ * process that can be killed at a deadline), running calls with the deadline, rebuilding the
+ * engine after a timeout or crash, and letting later calls wait until a rebuild has settled.
+ *
+ * @module
+ */
+import { InProcessEngine } from "../engine/inprocess_engine.ts";
+import { ProcessEngine } from "../engine/process_engine.ts";
+import type { Engine, EngineArg, EngineReply } from "../engine/types.ts";
+
+/** How an engine runs: a killable child process (server) or in this process (one-shot CLI). */
+export type EngineKind = "process" | "inprocess";
+
+/** What a supervisor needs to know about its memory. */
+export interface SupervisorOptions {
+  /** Memory name, for messages. */
+  name: string;
+  /** Where the engine runs. */
+  kind: EngineKind;
+  /** Knowledge-base size cap passed to the engine. */
+  maxKbBytes: number;
+  /** Diagnostics sink (stderr). */
+  log: (message: string) => void;
+  /**
+   * Reload the knowledge into a fresh engine after a timeout or crash; `locked` says the caller
+   * already holds the journal's exclusive lock.
+   */
+  rebuild: (locked: boolean) => Promise<void>;
+}
+
+/** Owns one memory's engine; see the module comment. */
+export class EngineSupervisor {
+  private current: Engine | null = null;
+  private rebuilding: Promise<void> | null = null;
+
+  /** A supervisor with no engine yet; call {@link replace} to start one. */
+  constructor(private readonly opts: SupervisorOptions) {}
+
+  /** The running engine (for loading and applying; tool calls go through {@link call}). */
+  get engine(): Engine {
+    if (!this.current) throw new Error(`the engine of memory '${this.opts.name}' has not been started`);
+    return this.current;
+  }
+
+  /** Start a fresh, empty engine and stop the old one. */
+  async replace(): Promise<void> {
+    const old = this.current;
+    const max = this.opts.maxKbBytes;
+    this.current = this.opts.kind === "process"
+      ? await ProcessEngine.start(max)
+      : await InProcessEngine.start(max);
+    if (old) await old.close().catch(() => {});
+  }
+
+  /**
+   * Run an engine call with a wall-clock deadline. A timeout or crash answers at once and rebuilds
+   * the engine: in the background (later calls wait for it), or before returning when `locked`.
+   */
+  async call(op: string, args: EngineArg[], timeoutMs: number, locked = false): Promise<EngineReply> {
+    if (!locked) await this.settle();
+    const r = await this.engine.call(op, args, timeoutMs);
+    if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
+    const name = this.opts.name;
+    this.opts.log(`zpm: ${r.error}; rebuilding the engine of memory '${name}'`);
+    if (locked) await this.opts.rebuild(true);
+    else {
+      this.rebuilding = this.opts.rebuild(false)
+        .catch((e) => this.opts.log(`zpm: rebuilding memory '${name}' failed: ${e}`))
+        .finally(() => (this.rebuilding = null));
+    }
+    const detail = r.kind === "timeout" ? "" : " (the engine was restarted)";
+    return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost` };
+  }
+
+  /** Wait for an engine rebuild started after a timeout or crash. */
+  async settle(): Promise<void> {
+    while (this.rebuilding) await this.rebuilding;
+  }
+
+  /** Wait for a rebuild, then stop the engine. */
+  async close(): Promise<void> {
+    await this.settle();
+    await this.current?.close();
+  }
+}

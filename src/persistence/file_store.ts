@@ -1,0 +1,106 @@
+/**
+ * The journal store on a memory directory: `journal.wal` (JSON Lines, byte offsets as positions,
+ * the inode as the generation), `journal.lock` (flock), `journal-<ns>.wal` archives and snapshot
+ * files in the snapshot directory. See `journal_store.ts` for the contract it meets.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../io/files.ts";
+import { encodeTransaction, scanJournal } from "./journal_format.ts";
+import { JournalFiles } from "./journal_file.ts";
+import type {
+  JournalArchive,
+  JournalHead,
+  JournalRead,
+  JournalStore,
+  NewTransaction,
+} from "./journal_store.ts";
+import { listSnapshots, type SnapshotInfo } from "./snapshot_file.ts";
+
+/** A {@link JournalStore} on the files of one memory directory. */
+export class FileJournalStore implements JournalStore {
+  /** The journal files (lock, append, cut, rotate, reap). */
+  readonly files: JournalFiles;
+
+  /** Store for the journal in `dataDir` and snapshots in `snapshotDir`; touches nothing on disk. */
+  constructor(readonly dataDir: string, readonly snapshotDir: string) {
+    this.files = new JournalFiles(dataDir);
+  }
+
+  /** Path of journal.wal. */
+  get location(): string {
+    return this.files.walPath;
+  }
+
+  /** flock on journal.lock; see {@link JournalFiles.withLock}. */
+  withLock<T>(exclusive: boolean, fn: () => Promise<T>): Promise<T> {
+    return this.files.withLock(exclusive, fn);
+  }
+
+  /** Inode and size of journal.wal, or null when it does not exist. */
+  async head(): Promise<JournalHead | null> {
+    const id = await this.files.stat();
+    return id && { generation: String(id.ino), end: id.size };
+  }
+
+  /** Scan journal.wal from byte `from` to its end. */
+  async read(from: number): Promise<JournalRead> {
+    const { bytes, id } = await this.files.readFrom(from);
+    let lines = 0;
+    for (const b of bytes) if (b === 10) lines++;
+    return {
+      scan: scanJournal(bytes, from),
+      head: id && { generation: String(id.ino), end: id.size },
+      lines,
+    };
+  }
+
+  /** Append one encoded transaction with fdatasync; returns the new size of journal.wal. */
+  async append(tx: NewTransaction): Promise<number> {
+    await this.files.append(encodeTransaction(tx));
+    return (await this.files.stat())?.size ?? 0;
+  }
+
+  /** Cut journal.wal at `goodEnd`; the cut bytes go to `journal.wal.broken-<ns>`. */
+  cutTail(goodEnd: number): Promise<string> {
+    return this.files.cutTail(goodEnd);
+  }
+
+  /** Append the missing final "\n" of journal.wal. */
+  ensureFinalNewline(): Promise<void> {
+    return this.files.ensureFinalNewline();
+  }
+
+  /** Rename journal.wal to an archive and start an empty one. */
+  async rotate(): Promise<void> {
+    await this.files.rotate();
+  }
+
+  /** Delete `journal-<ns>.wal` archives older than `keepNewerThanNs`. */
+  reap(keepNewerThanNs: bigint): Promise<string[]> {
+    return this.files.reap(keepNewerThanNs);
+  }
+
+  /** `journal-<ns>.wal` archives, oldest first. */
+  listArchives(): Promise<JournalArchive[]> {
+    return this.files.listArchives();
+  }
+
+  /** Snapshot files in the snapshot directory, newest first by header. */
+  listSnapshots(): Promise<SnapshotInfo[]> {
+    return listSnapshots(this.snapshotDir);
+  }
+
+  /** Text of `<snapshotDir>/<file>`, or null when it cannot be read. */
+  async readSnapshot(file: string): Promise<string | null> {
+    return await Deno.readTextFile(join(this.snapshotDir, file)).catch(() => null);
+  }
+
+  /** Write `<snapshotDir>/<file>` atomically (temp file, fsync, rename, directory fsync). */
+  async writeSnapshot(file: string, text: string): Promise<SnapshotInfo | null> {
+    await Deno.mkdir(this.snapshotDir, { recursive: true });
+    await writeFileAtomic(join(this.snapshotDir, file), text);
+    return (await this.listSnapshots()).find((s) => s.name === file) ?? null;
+  }
+}
