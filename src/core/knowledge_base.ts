@@ -20,7 +20,7 @@ import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../per
 import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import type { Limits } from "./limits.ts";
-import { loadUserFiles } from "./user_files.ts";
+import { applyTransactions, loadUserFiles } from "./loading.ts";
 
 export { PersistenceError } from "./journal_replica.ts";
 
@@ -55,8 +55,6 @@ export interface MutationResult {
   /** Set when the change was applied in memory only (degraded persistence). */
   notDurable?: string;
 }
-
-const APPLY_BATCH_BYTES = 1 << 20;
 
 /** A memory's engine plus its persistence. */
 export class KnowledgeBase {
@@ -141,25 +139,8 @@ export class KnowledgeBase {
     this.degradedReason = reason;
   }
 
-  /** Apply transactions' records to the engine in batches of about 1 MiB. */
-  private async apply(txs: Transaction[]): Promise<void> {
-    let batch: string[] = [];
-    let size = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const r = await this.supervisor.engine.call("apply", batch, 0);
-      if (!r.ok) this.warn(`replaying journal records failed: ${r.error}`);
-      batch = [];
-      size = 0;
-    };
-    for (const tx of txs) {
-      for (const rec of tx.records) {
-        batch.push(rec.op, rec.clause);
-        size += rec.clause.length;
-      }
-      if (size > APPLY_BATCH_BYTES) await flush();
-    }
-    await flush();
+  private apply(txs: Transaction[]): Promise<void> {
+    return applyTransactions(this.supervisor.engine, txs, (m) => this.warn(m));
   }
 
   /** Catch up with the store; a rotation by another process rebuilds the engine from it. */

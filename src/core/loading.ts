@@ -1,12 +1,14 @@
 /**
- * User files: the top-level `*.pl` files of a memory's directory, consulted in name order into a
- * fresh engine as a read-only base layer (through the engine's sandboxed loader). Snapshot files,
- * which live in the same directory, are recognised by their header and skipped.
+ * Loading knowledge into an engine: user files (the top-level `*.pl` files of a memory's directory,
+ * consulted in name order as a read-only base layer through the engine's sandboxed loader; snapshot
+ * files in the same directory are recognised by their header and skipped) and journal
+ * transactions, applied in batches.
  *
  * @module
  */
 import { join } from "node:path";
 import type { Engine } from "../engine/types.ts";
+import type { Transaction } from "../persistence/journal_format.ts";
 import { parseSnapshotHeader } from "../persistence/snapshot_file.ts";
 
 /** Consult the user files of `dir` into `engine`; problems go to `warn` when it is given. */
@@ -38,4 +40,31 @@ export async function loadUserFiles(
     if (!r.ok) warn?.(`${path}: ${r.error}`);
     else if (warn) { for (const err of r.value.errors as string[]) warn(err); }
   }
+}
+
+const APPLY_BATCH_BYTES = 1 << 20;
+
+/** Apply the records of `txs` in order, in engine calls of about 1 MiB; failures go to `warn`. */
+export async function applyTransactions(
+  engine: Engine,
+  txs: Transaction[],
+  warn: (message: string) => void,
+): Promise<void> {
+  let batch: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const r = await engine.call("apply", batch, 0);
+    if (!r.ok) warn(`replaying journal records failed: ${r.error}`);
+    batch = [];
+    size = 0;
+  };
+  for (const tx of txs) {
+    for (const rec of tx.records) {
+      batch.push(rec.op, rec.clause);
+      size += rec.clause.length;
+    }
+    if (size > APPLY_BATCH_BYTES) await flush();
+  }
+  await flush();
 }
