@@ -13,7 +13,7 @@
 import { McpClient, runZpm, tempProject } from "../tests/helpers/zpm.ts";
 import { engineHosts, env as sharedCacheEnv } from "../tests/e2e/_helpers.ts";
 import { readLines } from "../src/io/lines.ts";
-import { encodeTransaction } from "../src/persistence/journal_format.ts";
+import { encodeTransaction } from "../src/persistence/journal_encode.ts";
 import { formatSnapshotHeader } from "../src/persistence/snapshot_file.ts";
 
 const QUICK = Deno.args.includes("--quick");

@@ -1,7 +1,7 @@
 /** The command line: generated from the tool registry with commander (§10). */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { serveStdio } from "../mcp/server.ts";
-import { initProject } from "../project/project.ts";
+import { initProject } from "../project/root.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";

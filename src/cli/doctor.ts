@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import { diagnose, formatHealth, repairJournal, type RepairMode } from "../core/doctor.ts";
 import { defaultEntry, locate } from "../project/memory_location.ts";
-import { projectPaths, resolveRoot } from "../project/project.ts";
+import { projectPaths, resolveRoot } from "../project/root.ts";
 
 /** Add the doctor command; `setFailed` marks a non-zero exit. */
 export function registerDoctor(program: Command, setFailed: () => void): void {

@@ -1,7 +1,8 @@
 /** Opening the project for a command: --project / ZPM_PROJECT / discovery / per-user default. */
 import { join } from "node:path";
 import { type Limits, limitsFromEnv } from "../core/limits.ts";
-import { initProject, Project, resolveRoot, type Runtime } from "../project/project.ts";
+import { Project, type Runtime } from "../project/project.ts";
+import { initProject, resolveRoot } from "../project/root.ts";
 import { VERSION } from "../version.ts";
 
 /** Write a diagnostic line to stderr. */

@@ -58,6 +58,24 @@ export async function readRange(
   return buf.subarray(0, filled);
 }
 
+/** The last byte of an open file of `size` bytes, or -1 when it is empty. */
+export async function lastByte(file: Deno.FsFile, size: number): Promise<number> {
+  if (size === 0) return -1;
+  const b = await readRange(file, size - 1, 1, false);
+  return b.length === 1 ? b[0] : -1;
+}
+
+/** True when something (even a dangling link) exists at `path`. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 let tmpCounter = 0;
 
 /**

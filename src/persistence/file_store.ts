@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/files.ts";
-import { encodeTransaction, scanJournal } from "./journal_format.ts";
+import { encodeTransaction } from "./journal_encode.ts";
+import { scanJournal } from "./journal_format.ts";
 import { JournalFiles } from "./journal_file.ts";
 import type {
   JournalArchive,

@@ -1,9 +1,6 @@
 /**
- * File operations on one memory directory's journal: cross-process locking,
- * durable appends, tail repair, rotation into archives and reaping of old
- * archives. The line format lives in `journal_format.ts`.
- *
- * Files in the directory:
+ * File operations on one memory directory's journal: locking (`file_lock.ts`), durable appends,
+ * tail repair, rotation into archives and reaping of old archives. Files in the directory:
  * - `journal.wal`: the active journal (JSON Lines).
  * - `journal.lock`: the `flock` target; created once, never renamed or deleted.
  * - `journal-<unix ns>.wal`: archives made by {@link JournalFiles.rotate}.
@@ -13,8 +10,8 @@
  */
 
 import { join } from "node:path";
-import { errText, fsyncDir, JournalWriteError, nowNs, readRange, writeAll } from "../io/files.ts";
-
+import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } from "../io/files.ts";
+import { readRange, writeAll } from "../io/files.ts";
 import { holdsExclusive, withFileLock } from "./file_lock.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
@@ -291,14 +288,14 @@ export class JournalFiles {
    */
   async rotate(): Promise<string | null> {
     this.#requireExclusive("rotate");
-    if (!(await exists(this.walPath))) {
+    if (!(await pathExists(this.walPath))) {
       await this.#createEmptyWal();
       await this.#syncDir();
       return null;
     }
     let ns = nowNs();
     let name = `journal-${ns}.wal`;
-    while (await exists(join(this.dir, name))) {
+    while (await pathExists(join(this.dir, name))) {
       ns = ns + 1n;
       name = `journal-${ns}.wal`;
     }
@@ -391,19 +388,4 @@ export class JournalFiles {
       );
     }
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-async function lastByte(file: Deno.FsFile, size: number): Promise<number> {
-  const b = await readRange(file, size - 1, 1, false);
-  return b.length === 1 ? b[0] : -1;
 }

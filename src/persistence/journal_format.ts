@@ -1,6 +1,6 @@
 /**
- * The journal line format: encoding one committed tool call, and scanning a
- * journal buffer for complete, intact transactions.
+ * The journal line format, and scanning a journal buffer for complete, intact
+ * transactions (`journal_encode.ts` writes the lines).
  *
  * ## What we write
  *
@@ -97,7 +97,7 @@ export interface ScanResult {
 }
 
 /** The operations a record may carry. */
-const OPS: ReadonlySet<string> = new Set(["assert", "retract", "retractall"]);
+export const OPS: ReadonlySet<string> = new Set(["assert", "retract", "retractall"]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -127,45 +127,10 @@ function hasExactKeys(o: Record<string, unknown>, keys: string[]): boolean {
     keys.every((k) => Object.hasOwn(o, k));
 }
 
-function describe(v: unknown): string {
+/** A value shortened to 40 characters, for messages about bad input. */
+export function describe(v: unknown): string {
   const s = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
-function hex8(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, "0");
-}
-
-/** Encode one transaction as ONE journal line ending in "\n". Throws TypeError on input the reader would reject. */
-export function encodeTransaction(
-  tx: { seq: number; ts: number; records: JournalRecord[] },
-): string {
-  if (!Number.isSafeInteger(tx.seq) || tx.seq < 1) {
-    throw new TypeError(
-      `journal seq must be a positive safe integer, got ${describe(tx.seq)}`,
-    );
-  }
-  if (typeof tx.ts !== "number" || !Number.isFinite(tx.ts)) {
-    throw new TypeError(
-      `journal ts must be a finite number, got ${describe(tx.ts)}`,
-    );
-  }
-  if (!Array.isArray(tx.records) || tx.records.length === 0) {
-    throw new TypeError("a journal transaction needs at least one record");
-  }
-  const records = tx.records.map((r, i) => {
-    if (!OPS.has(r?.op)) {
-      throw new TypeError(`record ${i}: unknown op '${describe(r?.op)}'`);
-    }
-    if (typeof r.clause !== "string") {
-      throw new TypeError(`record ${i}: clause must be a string`);
-    }
-    return { op: r.op, clause: r.clause };
-  });
-  const body = JSON.stringify({ seq: tx.seq, ts: tx.ts, records });
-  const prefix = body.slice(0, -1); // drop the closing "}"
-  const crc = crc32c(encoder.encode(prefix));
-  return `${prefix},"crc":"${hex8(crc)}"}\n`;
 }
 
 type LineResult =

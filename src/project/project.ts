@@ -1,9 +1,8 @@
 /**
- * A zpm project: the `.zpm/` directory, found by walking up from the working directory (§2.1), its
- * mount manifest and the knowledge bases of its memories (each with its own engine and journal).
+ * An open zpm project: its mount manifest and the knowledge bases of its memories (each with its own engine and journal).
  * Memories are booted on first use, so a one-shot CLI command pays only for the memory it touches.
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
 import type { Limits } from "../core/limits.ts";
 import {
@@ -27,94 +26,9 @@ import {
   placeMemory,
   projectDirsToCreate,
 } from "./memory_location.ts";
+import { isDir, type ProjectPaths, projectPaths, userDataDir } from "./root.ts";
 
 export { MemoryError } from "./memory_location.ts";
-
-/** How a project root was chosen. */
-export type ProjectSource = "flag" | "env" | "discovered" | "user-default";
-
-/** The paths of a project. */
-export interface ProjectPaths {
-  root: string;
-  zpmDir: string;
-  dataDir: string;
-  kbDir: string;
-  manifest: string;
-}
-
-/** Paths for a project root. */
-export function projectPaths(root: string): ProjectPaths {
-  const zpmDir = join(root, ".zpm");
-  return {
-    root,
-    zpmDir,
-    dataDir: join(zpmDir, "data"),
-    kbDir: join(zpmDir, "kb"),
-    manifest: join(zpmDir, "mounts.json"),
-  };
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-/** Walk up from `start` to a directory holding `.zpm/`, never crossing a mount point. */
-export function discoverRoot(start: string): string | null {
-  let dir = resolve(start);
-  let dev: number | null = null;
-  while (true) {
-    let st: Deno.FileInfo;
-    try {
-      st = Deno.statSync(dir);
-    } catch {
-      return null;
-    }
-    if (dev !== null && st.dev !== dev) return null;
-    dev = st.dev;
-    if (isDir(join(dir, ".zpm"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
-/** `$XDG_DATA_HOME/zpm`, else `~/.local/share/zpm`. */
-export function userDataDir(): string {
-  const xdg = Deno.env.get("XDG_DATA_HOME");
-  if (xdg) return join(xdg, "zpm");
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
-  if (!home) throw new Error("cannot find the user data directory: set HOME or XDG_DATA_HOME");
-  return join(home, ".local", "share", "zpm");
-}
-
-/** The per-user default project. */
-export function userDefaultRoot(): string {
-  return join(userDataDir(), "default");
-}
-
-/** Pick the project root: --project, then ZPM_PROJECT, then discovery, then the per-user default. */
-export function resolveRoot(flag: string | undefined): { root: string; source: ProjectSource } {
-  if (flag) return { root: resolve(flag), source: "flag" };
-  const env = Deno.env.get("ZPM_PROJECT");
-  if (env) return { root: resolve(env), source: "env" };
-  const found = discoverRoot(Deno.cwd());
-  if (found) return { root: found, source: "discovered" };
-  return { root: userDefaultRoot(), source: "user-default" };
-}
-
-/** `zpm init` in `dir`: create .zpm/{kb,data} and .gitignore. Returns false if it already existed. */
-export function initProject(dir: string): boolean {
-  const p = projectPaths(resolve(dir));
-  if (isDir(p.zpmDir)) return false;
-  Deno.mkdirSync(p.kbDir, { recursive: true });
-  Deno.mkdirSync(p.dataDir, { recursive: true });
-  Deno.writeTextFileSync(join(p.zpmDir, ".gitignore"), "data/\n");
-  return true;
-}
 
 /**
  * How long the process lives: a `server` keeps engines in killable child processes (hard deadline),

@@ -7,7 +7,8 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { KnowledgeBase } from "../../src/core/knowledge_base.ts";
 import { DEFAULT_LIMITS } from "../../src/core/limits.ts";
-import { encodeTransaction, type JournalRecord, scanJournal } from "../../src/persistence/journal_format.ts";
+import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
+import { type JournalRecord, scanJournal } from "../../src/persistence/journal_format.ts";
 import { runZpm, tempProject } from "../helpers/zpm.ts";
 
 const TXS = 22;

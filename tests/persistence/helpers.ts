@@ -1,7 +1,7 @@
 /** Shared helpers for the persistence tests. */
 
+import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
 import {
-  encodeTransaction,
   type JournalRecord,
   scanJournal,
   type ScanResult,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fsyncDir, JournalWriteError, nowNs, writeFileAtomic } from "../../src/io/files.ts";
 import { LockTimeoutError } from "../../src/persistence/file_lock.ts";
 import { JournalFiles } from "../../src/persistence/journal_file.ts";
-import { encodeTransaction } from "../../src/persistence/journal_format.ts";
+import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
 import { dec, enc, scanFile } from "./helpers.ts";
 
 async function tempDir(fn: (dir: string) => Promise<void>) {

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
+import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
 import { crc32c } from "../../src/persistence/crc32c.ts";
-import {
-  encodeTransaction,
-  type JournalRecord,
-  scanJournal,
-  type Transaction,
-} from "../../src/persistence/journal_format.ts";
+import { type JournalRecord, scanJournal, type Transaction } from "../../src/persistence/journal_format.ts";
 import { buildJournal, dec, enc, plain, sampleTransactions } from "./helpers.ts";
 
 function concat(...parts: (string | Uint8Array)[]): Uint8Array {

@@ -13,7 +13,8 @@
  */
 
 import { JournalFiles } from "../../src/persistence/journal_file.ts";
-import { encodeTransaction, type JournalRecord, scanJournal } from "../../src/persistence/journal_format.ts";
+import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
+import { type JournalRecord, scanJournal } from "../../src/persistence/journal_format.ts";
 
 const [mode, dir, a, b] = Deno.args;
 const files = new JournalFiles(dir);
