@@ -124,6 +124,7 @@ export function guardTransport(inner: Transport, guard: RequestGuard = new Reque
   return new GuardedTransport(inner, guard);
 }
 
+/** The transport `guardTransport` returns; HTTP-style session ids and protocol versions pass through. */
 class GuardedTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
