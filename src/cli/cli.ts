@@ -9,7 +9,7 @@ import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
-import { registerUpgrade } from "./upgrade.ts";
+import { registerUpgrade } from "../upgrade/command.ts";
 
 /** kebab-case of a snake_case name. */
 export function kebab(name: string): string {

@@ -1,4 +1,4 @@
-/** Splits a byte stream into text lines (no jsr: TextLineStream available on our build machines). */
+/** Splits text and byte streams into lines (no jsr: TextLineStream available on our build machines). */
 
 /** Yields each "\n"-terminated line (without the newline), then any final unterminated text. */
 export async function* readLines(
@@ -16,4 +16,14 @@ export async function* readLines(
   }
   buf += decoder.decode();
   if (buf.length > 0) yield buf;
+}
+
+/**
+ * The lines of a whole text, by the same rule as `readLines`: each "\n"-terminated line (without the
+ * newline), then any final unterminated text; so "a\nb\n" and "a\nb" both give ["a", "b"] and "" gives [].
+ */
+export function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
 }

@@ -1,5 +1,7 @@
 /** `zpm serve`: the MCP server over stdio, generated from the tool registry. */
+// @deno-types="@modelcontextprotocol/sdk/server/index"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+// @deno-types="@modelcontextprotocol/sdk/types"
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -8,10 +10,14 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Project } from "../project/project.ts";
 import { callTool, findTool, TOOLS } from "../tools/registry.ts";
+import { guardTransport } from "./request_guard.ts";
 import { toolListing } from "./schema.ts";
 import { StdioLineTransport } from "./stdio_transport.ts";
 
-/** Serve MCP on stdin/stdout until EOF; resolves after every pending request was answered. */
+/**
+ * Serve MCP on stdin/stdout until EOF; resolves after every pending request was answered. Another transport
+ * reuses the same semantics by connecting the server to `guardTransport(itsTransport)`.
+ */
 export async function serveStdio(project: Project): Promise<void> {
   const server = new Server(
     {
@@ -45,7 +51,8 @@ export async function serveStdio(project: Project): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
   });
-  const transport = new StdioLineTransport();
+  // Framing from the stdio transport, MCP request semantics from the guard (shared with other transports).
+  const transport = guardTransport(new StdioLineTransport());
   transport.onclose = () => resolve_();
   let resolve_: () => void = () => {};
   const eof = new Promise<void>((r) => (resolve_ = r));

@@ -12,7 +12,7 @@
  * lets that binary upgrade itself from a local release host.
  */
 import { ok, strictEqual as assertEquals } from "node:assert/strict";
-import { assetName, detectPlatform } from "../../src/cli/upgrade.ts";
+import { assetName, detectPlatform } from "../../src/upgrade/platform.ts";
 import { readLines } from "../../src/io/lines.ts";
 import { sha256, startReleaseServer, tempDir } from "./release_server.ts";
 

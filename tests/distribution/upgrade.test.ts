@@ -4,15 +4,10 @@
  * keep its mode, and no temporary file may be left beside it.
  */
 import { deepStrictEqual, match, ok, strictEqual as assertEquals } from "node:assert/strict";
-import {
-  assetName,
-  compareVersions,
-  detectPlatform,
-  findChecksum,
-  parseVersion,
-  replaceFile,
-  type SemVer,
-} from "../../src/cli/upgrade.ts";
+import { findChecksum } from "../../src/upgrade/checksums.ts";
+import { assetName, detectPlatform } from "../../src/upgrade/platform.ts";
+import { replaceFile } from "../../src/upgrade/replace.ts";
+import { compareVersions, parseVersion, type SemVer } from "../../src/upgrade/versions.ts";
 import { VERSION } from "../../src/version.ts";
 import { PERMS } from "../helpers/zpm.ts";
 import { type FakeRelease, sha256, startReleaseServer, tempDir } from "./release_server.ts";
