@@ -2,9 +2,6 @@
 % Hand-written on purpose: SWI-Prolog's library(json) (bundled in swipl-wasm) is faster, but even with
 % width(0) it puts a space before nested objects and arrays and after commas in arrays, and writes
 % U+0008, U+000C and "</" as \b, \f and "<\/", so every reply would change byte for byte.
-% ---------------------------------------------------------------------------------------------
-% JSON writer (RFC 8259): strings escaped, control characters as \u00XX
-% ---------------------------------------------------------------------------------------------
 
 json_write(obj(Pairs)) :- !, write('{'), json_pairs(Pairs), write('}').
 json_write(arr(Items)) :- !, write('['), json_items(Items), write(']').

@@ -1,5 +1,4 @@
 % Knowledge mutations of the tools (remember, define_rule, forget, clear, update, upsert), all planned.
-% ---- tool mutations -------------------------------------------------------------------------
 
 % remember(+Text): assert a clause and its interactive source.
 t_remember(Text, obj([clause-str(S)])) :-

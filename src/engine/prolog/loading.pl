@@ -1,8 +1,5 @@
 % Loading text: kb files (the read-only base layer, clause by clause) and snapshots (which replace all
 % user knowledge); dump writes the user's knowledge back as consultable source.
-% ---------------------------------------------------------------------------------------------
-% Loading text: kb files (base layer) and snapshots (replace all user knowledge)
-% ---------------------------------------------------------------------------------------------
 
 % consult_kb(+Text, +Label): load a user file clause by clause; errors are reported per clause.
 t_consult_kb(Text, Label, obj([added-num(N), errors-arr(Es)])) :-

@@ -1,7 +1,4 @@
 % The operation table op_/3 (the names the host calls through rpc/3) and journal replay (apply).
-% ---------------------------------------------------------------------------------------------
-% Operation table
-% ---------------------------------------------------------------------------------------------
 
 op_(setup, [MaxKb], bool(true)) :- retractall(setting(_, _)), assertz(setting(max_kb_bytes, MaxKb)), setup.
 op_(apply, Recs, obj([applied-num(N), missed-num(M)])) :- apply_all(Recs, 0, N, 0, M).

@@ -1,8 +1,5 @@
 % Parsing user text into exactly one term (nesting limits, trailing '.' optional, user operators) and
 % validating clauses and clause heads.
-% ---------------------------------------------------------------------------------------------
-% Parsing user text: exactly one term, trailing '.' optional, user operators, variable names
-% ---------------------------------------------------------------------------------------------
 
 % swipl-wasm has no C-stack guard: reading or writing a term nested about 1,000 levels deep
 % overflows its C stack, which silently corrupts the instance (it hangs or answers wrongly) before

@@ -1,8 +1,5 @@
 % Planning: a mutation runs inside snapshot/1, sees its own effects, changes nothing, and yields the
 % journal records it applied (emit/3); the host commits them and then applies them with `apply`.
-% ---------------------------------------------------------------------------------------------
-% Planning: run a tool's mutation inside snapshot/1 and collect the records it applied
-% ---------------------------------------------------------------------------------------------
 
 % Records go to the recorded database: appending is O(1) and survives backtracking (forall/2).
 emit(Op, T, N) :-

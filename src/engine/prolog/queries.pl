@@ -1,8 +1,5 @@
 % Read-only queries: query_logic, trace_dependency, verify_consistency and explain_why, bounded by
 % solution and inference limits; solutions are rendered as JSON.
-% ---------------------------------------------------------------------------------------------
-% Queries
-% ---------------------------------------------------------------------------------------------
 
 % run_goal(+Goal, +VNs, +Limit, +InfLimit, -Sols, -Truncated): read-only, bounded.
 run_goal(Goal, VNs, Limit, InfLimit, Sols, Truncated) :-

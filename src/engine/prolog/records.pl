@@ -1,8 +1,5 @@
 % Primitive records (assert, retract, retractall): the only way knowledge changes; journal replay runs
 % the same code.
-% ---------------------------------------------------------------------------------------------
-% Primitive records: the only way knowledge changes (journal replay uses the same code)
-% ---------------------------------------------------------------------------------------------
 
 % exec(+Op, +Clause, -Affected)
 exec(assert, C, 1) :-

@@ -1,7 +1,4 @@
 % Rendering terms as text that reads back as a variant (journal records, snapshots, tool output).
-% ---------------------------------------------------------------------------------------------
-% Rendering terms as text (journal records, snapshots, tool output)
-% ---------------------------------------------------------------------------------------------
 
 % canon(+Term, -String): quoted text that reads back as a variant of Term.
 canon(T, S) :-

@@ -1,8 +1,7 @@
-% RPC entry point: rpc/3 runs one operation of the op_/3 table and always answers with a JSON document
-% (`{"ok":true,"value":…}` or `{"ok":false,"kind":…,"error":…}`); errors become kinds and messages.
-% ---------------------------------------------------------------------------------------------
-% RPC entry point
-% ---------------------------------------------------------------------------------------------
+% RPC entry point. Everything crosses the JS boundary as text: the host calls zpm:rpc(Op, Args, Reply)
+% with an operation name of the op_/3 table and a list of strings/integers; Reply is always a JSON
+% document (`{"ok":true,"value":…}` or `{"ok":false,"kind":…,"error":…}`); errors become kinds and
+% messages.
 
 rpc(Op, Args, Reply) :-
     catch(run_op(Op, Args, R), E, error_reply(E, R)),

@@ -1,7 +1,4 @@
 % Safety walker: goals run by read tools and bodies of rules must be side-effect free.
-% ---------------------------------------------------------------------------------------------
-% Safety: goals run by read tools and bodies of rules must be side-effect free
-% ---------------------------------------------------------------------------------------------
 
 check_body(B) :- safe_walk(B, 0).
 
