@@ -3,9 +3,7 @@
  * Used directly by one-shot CLI commands and, inside the engine host child process, by `serve`.
  */
 import SWIPL from "swipl-wasm";
-import { REFACTOR_PROLOG } from "./refactor.pl.ts";
-import { TMS_PROLOG } from "./tms.pl.ts";
-import { ZPM_PROLOG } from "./zpm.pl.ts";
+import { ZPM_PROLOG } from "./prolog/sources.ts";
 import type { EngineArg, EngineReply } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -28,7 +26,7 @@ export class WasmEngine {
       printErr: () => {},
     });
     const pl = swipl.prolog;
-    await pl.load_string(ZPM_PROLOG + REFACTOR_PROLOG + TMS_PROLOG, "/zpm/zpm.pl");
+    await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);

@@ -1,9 +1,6 @@
-/**
- * Prolog clauses (module zpm) for the refactoring and overview tools: find_predicate_references,
- * rename_predicate (planned like every mutation: records through `emit/3`) and get_kb_overview.
- * Appended to ZPM_PROLOG when the engine loads.
- */
-export const REFACTOR_PROLOG = String.raw`
+% Refactoring: find_predicate_references and rename_predicate (planned like every mutation, records
+% through emit/3), and walking goal positions of rule bodies.
+
 % ---- goal-position walking ------------------------------------------------------------------
 
 % body_goal(+Body, -Goal): every goal in a body, through control constructs and meta-arguments.
@@ -151,32 +148,6 @@ source_mentions(H, O, A) :- callable(H), functor(H, O, A).
 source_rename((H :- B), O, A, N, (H2 :- B2)) :- !, rename_head(H, O, A, N, H2), rename_goals(B, O, A, N, B2).
 source_rename(H, O, A, N, H2) :- rename_head(H, O, A, N, H2).
 
-% ---- get_kb_overview ------------------------------------------------------------------------------
-
-t_overview(Sample, obj([predicates-arr(Ps), assumptions-obj([count-num(NA), names-arr(Names)])])) :-
-    findall(Name/Ar, ( user_pred(Name/Ar), \+ memberchk(Name, [tms_justification, zpm_source]),
-                       atom_codes(Name, [C0|_]), code_type(C0, lower) ), PIs0),
-    sort(PIs0, PIs),
-    findall(obj([functor-str(Name), arity-num(Ar), kind-str(Kind), count-num(All), samples-arr(Ss)]),
-            ( member(Name/Ar, PIs), functor(H, Name, Ar),
-              predicate_property(user:H, number_of_clauses(All)), All > 0,
-              ( predicate_property(user:H, number_of_rules(Rules)) -> true ; Rules = 0 ),
-              Facts is All - Rules,
-              ( Facts > 0, Rules > 0 -> Kind = both ; Rules > 0 -> Kind = rule ; Kind = fact ),
-              samples(H, Sample, Ss) ),
-            Ps),
-    findall(A, clause(user:tms_justification(_, A), true), As0),
-    list_to_set(As0, As), length(As, NA),
-    findall(str(A), member(A, As), Names).
-
-samples(_, 0, []) :- !.
-samples(H, N, Ss) :- findnsols(N, str(S), ( clause(user:H, B), sample_text(H, B, S) ), Ss), !.
-samples(_, _, []).
-
-sample_text(H, true, S) :- !, format(string(S), "~w", [H]).
-sample_text(H, B, S) :- format(string(S), "~w :- ~w", [H, B]).
 
 op_(references, [F, A, M], V) :- atom_string(Fa, F), atom_string(Ma, M), t_references(Fa, A, Ma, V).
 op_(rename, [O, N, A], V) :- atom_string(Oa, O), atom_string(Na, N), plan_reply(t_rename(Oa, Na, A), V).
-op_(overview, [S], V) :- t_overview(S, V).
-`;

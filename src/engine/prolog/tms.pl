@@ -1,21 +1,20 @@
-/**
- * Truth maintenance, loaded into module `zpm` after ZPM_PROLOG (see wasm_engine.ts).
- *
- * Storage is the two user predicates upstream uses, so snapshots and journals carry it:
- *   tms_justification(Fact, Assumption)  one clause per support link;
- *   zpm_source(Fact, Source)             provenance of a stored fact:
- *       interactive   asserted on its own (remember_fact/define_rule write it; assume_fact writes it
- *                     for a fact it finds stored without any provenance or link, e.g. from update_fact);
- *       assumption    the TMS stored this copy (assume_fact found the fact absent and asserted it).
- *
- * Everything works on terms: facts are compared as variants, never re-rendered and re-parsed.
- * Retracting the last link of a fact removes the copy the TMS stored (one copy), and a fact with no
- * provenance at all (links from upstream zpm, whose assume_fact always asserted a copy and whose
- * sources were never journaled) loses all its non-kb copies, as upstream does. A fact asserted on its
- * own is never removed. Bulk work uses sorted keys (variant_sha1) so that it stays O(n log n) with no
- * cap on the number of links.
- */
-export const TMS_PROLOG = String.raw`
+% Truth maintenance (assume_fact, retract_assumption, belief status, justifications), loaded into module
+% zpm after the rest of the engine.
+%
+% Storage is the two user predicates upstream uses, so snapshots and journals carry it:
+%   tms_justification(Fact, Assumption)  one clause per support link;
+%   zpm_source(Fact, Source)             provenance of a stored fact:
+%       interactive   asserted on its own (remember_fact/define_rule write it; assume_fact writes it
+%                     for a fact it finds stored without any provenance or link, e.g. from update_fact);
+%       assumption    the TMS stored this copy (assume_fact found the fact absent and asserted it).
+%
+% Everything works on terms: facts are compared as variants, never re-rendered and re-parsed.
+% Retracting the last link of a fact removes the copy the TMS stored (one copy), and a fact with no
+% provenance at all (links from upstream zpm, whose assume_fact always asserted a copy and whose
+% sources were never journaled) loses all its non-kb copies, as upstream does. A fact asserted on its
+% own is never removed. Bulk work uses sorted keys (variant_sha1) so that it stays O(n log n) with no
+% cap on the number of links.
+
 :- use_module(library(assoc)).
 :- use_module(library(pairs)).
 
@@ -229,4 +228,3 @@ op_(tms_retract_glob, [P], V) :- atom_string(Pa, P), plan_reply(t_retract_glob(P
 op_(tms_belief, [T], V) :- t_belief(T, V).
 op_(tms_justification, [A], V) :- atom_string(Aa, A), t_justification(Aa, V).
 op_(tms_list, [], V) :- t_list_assumptions(V).
-`;

@@ -1,0 +1,91 @@
+% Loading text: kb files (the read-only base layer, clause by clause) and snapshots (which replace all
+% user knowledge); dump writes the user's knowledge back as consultable source.
+
+% consult_kb(+Text, +Label): load a user file clause by clause; errors are reported per clause.
+t_consult_kb(Text, Label, obj([added-num(N), errors-arr(Es)])) :-
+    setup_call_cleanup(open_string(Text, In), kb_loop(In, Label, 0, N, Es0), close(In)),
+    findall(str(E), member(E, Es0), Es).
+
+kb_loop(In, Label, N0, N, Errs) :-
+    stream_property(In, position(Pos)), stream_position_data(line_count, Pos, Line),
+    catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), E, true),
+    (   nonvar(E)
+    ->  error_line(E, Line, L), syntax_msg(E, M),
+        format(string(Msg), "~w:~w: ~w", [Label, L, M]),
+        Errs = [Msg|Errs1], kb_loop(In, Label, N0, N, Errs1)
+    ;   T == end_of_file -> N = N0, Errs = []
+    ;   ( nonvar(TP), stream_position_data(line_count, TP, L) -> true ; arg(1, TP, _) -> L = Line ; L = Line ),
+        catch(( kb_term(T), Ok = true ), E2, true),
+        (   Ok == true -> ( T = (:- _) -> N1 = N0 ; N1 is N0 + 1 ), Errs = Errs1
+        ;   msg_of(E2, M), format(string(Msg), "~w:~w: ~w", [Label, L, M]), N1 = N0, Errs = [Msg|Errs1]
+        ),
+        kb_loop(In, Label, N1, N, Errs1)
+    ).
+
+syntax_msg(error(syntax_error(W), stream(_, _, LP, _)), M) :- !,
+    ( message_to_codes_(error(syntax_error(W), _), M0) -> true ; format(string(M0), "~q", [W]) ),
+    Col is LP + 1, format(string(M), "~w (column ~w)", [M0, Col]).
+syntax_msg(E, M) :- msg_text(E, M0), first_line(M0, M).
+
+error_line(error(_, stream(_, L, _, _)), _, L) :- !.
+error_line(_, L, L).
+first_line(M, L) :- split_string(M, "\n", "", [L|_]).
+msg_of(zpm_error(_, M), M) :- !.
+msg_of(E, M) :- msg_text(E, M0), first_line(M0, M).
+
+kb_term((:- D)) :- !, kb_directive(D).
+kb_term(T) :-
+    expand_term(T, X0), ( is_list(X0) -> Cs = X0 ; Cs = [X0] ),
+    forall(member(C, Cs), kb_clause(C)).
+
+kb_clause((:- D)) :- !, kb_directive(D).
+kb_clause(C) :-
+    clause_parts(C, H, B),
+    ensure_dynamic(H),
+    assertz(user:(H :- B), Ref),
+    assertz(kb_ref(Ref)).
+
+kb_directive(dynamic(Spec)) :- !, dynamic(user:Spec).
+kb_directive(discontiguous(_)) :- !.
+kb_directive(module(_, _)) :- !.
+kb_directive(ensure_loaded(library(L))) :- !, use_module(user:library(L)).
+kb_directive(use_module(library(L))) :- !, use_module(user:library(L)).
+kb_directive(use_module(library(L), Is)) :- !, use_module(user:library(L), Is).
+kb_directive(op(P, T, N)) :- !, op(P, T, user:N).
+kb_directive(set_prolog_flag(double_quotes, V)) :- !, set_prolog_flag(user:double_quotes, V).
+kb_directive(D) :- fail_with(unsafe, "directive ~q is not supported in knowledge files (allowed: dynamic, discontiguous, use_module/ensure_loaded of libraries, op/3)", [D]).
+
+% dump: all non-kb user knowledge as consultable source.
+t_dump(str(Text)) :-
+    with_output_to(string(Text),
+      forall(( user_pred(N/A), functor(H, N, A) ),
+             ( format(":- dynamic(~q).~n", [N/A]),
+               forall(( clause(user:H, B, Ref), \+ kb_ref(Ref) ), write_clause(H, B)) ))).
+
+write_clause(H, B) :-
+    clause_term(H, B, C), canon(C, S),
+    (   sub_string(S, _, 1, 0, Last), symbol_char(Last) -> Sep = " ." ; Sep = "." ),
+    format("~s~w~n", [S, Sep]).
+
+symbol_char(C) :- sub_atom('#$&*+-./:<=>?@^~\\', _, 1, _, C).
+
+% load_snapshot(+Text): parse everything first; only then replace the user knowledge.
+t_load_snapshot(Text, obj([clauses-num(N)])) :-
+    setup_call_cleanup(open_string(Text, In), snap_read(In, Terms), close(In)),
+    forall(( user_pred(PN/PA), functor(H, PN, PA) ),
+           forall(( clause(user:H, _, Ref), \+ kb_ref(Ref) ), erase(Ref))),
+    snap_apply(Terms, 0, N).
+
+snap_read(In, Terms) :-
+    catch(read_term(In, T, [syntax_errors(error), module(user)]), E,
+          ( msg_text(E, M0), first_line(M0, M), fail_with(syntax, "snapshot is not valid Prolog: ~w", [M]) )),
+    (   T == end_of_file -> Terms = []
+    ;   T = (:- dynamic(_)) -> Terms = [T|Rest], snap_read(In, Rest)
+    ;   T = (:- D) -> fail_with(syntax, "snapshot contains an unsupported directive: ~q", [D])
+    ;   clause_parts_raw(T, H, _), check_head(H), Terms = [T|Rest], snap_read(In, Rest)
+    ).
+
+snap_apply([], N, N).
+snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, dynamic(user:S), snap_apply(Ts, N0, N).
+snap_apply([T|Ts], N0, N) :- exec(assert, T, _), N1 is N0 + 1, snap_apply(Ts, N1, N).
+

@@ -1,0 +1,24 @@
+% Planning: a mutation runs inside snapshot/1, sees its own effects, changes nothing, and yields the
+% journal records it applied (emit/3); the host commits them and then applies them with `apply`.
+
+% Records go to the recorded database: appending is O(1) and survives backtracking (forall/2).
+emit(Op, T, N) :-
+    exec(Op, T, N),
+    canon(T, S),
+    recordz(zpm_records, rec(Op, S)).
+
+plan(Goal, Records, Result) :-
+    clear_records,
+    snapshot(( call(Goal, Result0), findall(R, recorded(zpm_records, R), Records) )),
+    clear_records,
+    Result = Result0.
+
+clear_records :- forall(recorded(zpm_records, _, Ref), erase(Ref)).
+
+records_json(Records, arr(Js)) :-
+    findall(obj([op-str(Op), clause-str(S)]), member(rec(Op, S), Records), Js).
+
+plan_reply(Goal, obj([records-RJ, result-Res])) :-
+    plan(Goal, Records, Res),
+    records_json(Records, RJ).
+

@@ -1,0 +1,49 @@
+% Primitive records (assert, retract, retractall): the only way knowledge changes; journal replay runs
+% the same code.
+
+% exec(+Op, +Clause, -Affected)
+exec(assert, C, 1) :-
+    clause_parts_raw(C, H, B),
+    ensure_dynamic(H),
+    assertz(user:(H :- B)).
+exec(retract, C, N) :-
+    clause_parts_raw(C, H, B),
+    (   user_clause(H, B, Ref, variant) -> erase(Ref), N = 1
+    ;   user_clause(H, B, Ref, unify) -> erase(Ref), N = 1
+    ;   N = 0
+    ).
+exec(retractall, H, N) :-
+    (   callable(H), \+ control(H) -> true ; fail_with(syntax, "~q is not a valid head pattern", [H]) ),
+    (   predicate_property(user:H, dynamic), \+ guarded(H)
+    ->  findall(Ref, ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), Refs),
+        maplist(erase, Refs), length(Refs, N)
+    ;   N = 0
+    ).
+
+clause_parts_raw((H :- B), H, B) :- !.
+clause_parts_raw(H, H, true).
+
+% guarded(+Head): a blocked built-in whose guard clause (see block/2) must never be retracted.
+guarded(H) :- callable(H), functor(H, N, A), blocked(N/A).
+
+ensure_dynamic(H) :-
+    (   predicate_property(user:H, dynamic) -> true
+    ;   functor(H, N, A), dynamic(user:N/A)
+    ).
+
+% user_clause(?H, ?B, -Ref, +Mode): first non-kb clause that is a variant of (H:-B), or unifies.
+user_clause(H, B, Ref, Mode) :-
+    \+ guarded(H),
+    predicate_property(user:H, dynamic),
+    copy_term(H-B, H0-B0),
+    clause(user:H0, B1, Ref),
+    \+ kb_ref(Ref),
+    (   Mode == variant -> clause(user:HC, B1, Ref), (HC :- B1) =@= (H :- B)
+    ;   H0 = H, B1 = B
+    ), !.
+
+% apply_text(+Op, +Text, -N): apply one journal record given as text.
+apply_text(Op, Text, N) :-
+    parse_text(Text, T, _),
+    exec(Op, T, N).
+

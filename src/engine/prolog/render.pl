@@ -1,0 +1,18 @@
+% Rendering terms as text that reads back as a variant (journal records, snapshots, tool output).
+
+% canon(+Term, -String): quoted text that reads back as a variant of Term.
+canon(T, S) :-
+    copy_term(T, C),
+    term_variables(C, Vs),
+    name_vars(Vs, 0, Names),
+    format(string(S), "~W", [C, [quoted(true), variable_names(Names), spacing(next_argument)]]).
+
+name_vars([], _, []).
+name_vars([V|Vs], I, [N=V|Ns]) :-
+    L is 0'A + I mod 26, K is I // 26,
+    (   K =:= 0 -> format(atom(N), "~c", [L]) ; format(atom(N), "~c~d", [L, K]) ),
+    I1 is I + 1, name_vars(Vs, I1, Ns).
+
+clause_term(H, true, H) :- !.
+clause_term(H, B, (H :- B)).
+

@@ -1,0 +1,69 @@
+% Safety walker: goals run by read tools and bodies of rules must be side-effect free.
+
+check_body(B) :- safe_walk(B, 0).
+
+safe_walk(G, _) :- var(G), !.
+safe_walk(_, D) :- D > 2000, !, fail_with(unsafe, "goal is nested too deeply to check", []).
+safe_walk(M:G, D) :- !,
+    (   M == user -> D1 is D + 1, safe_walk(G, D1)
+    ;   fail_with(unsafe, "module-qualified goals (~q:...) are not allowed", [M])
+    ).
+safe_walk(G, _) :- \+ callable(G), !, fail_with(exec, "~q is not callable", [G]).
+safe_walk(G, D) :-
+    functor(G, N, A),
+    (   blocked(N/A) -> unsafe(N/A)
+    ;   denied(N/A) -> unsafe(N/A)
+    ;   user_defined_or_unknown(G) -> true
+    ;   meta_spec_of(G, _) -> true               % its meta-arguments are walked below
+    ;   catch(sandbox:safe_goal(user:G), E, true),
+        (   var(E) -> true
+        ;   E = error(existence_error(procedure, _), _) -> true
+        ;   unsafe(N/A)
+        )
+    ),
+    D1 is D + 1,
+    meta_args(G, D1).
+
+unsafe(PI) :-
+    format(string(M), "~q is not allowed: zpm queries and rules must not change the knowledge base, stop the engine, or touch files", [PI]),
+    throw(zpm_error(unsafe, M)).
+
+denied(N/_) :- sub_atom(N, 0, _, _, '$'), !.
+denied(PI) :- memberchk(PI, [ '.'/2, thread_create/3, thread_create/2, tnot/1, abolish_all_tables/0,
+                              read/1, read_term/2, read_term/3, get_char/1, get_char/2 ]).
+
+user_defined_or_unknown(G) :-
+    (   predicate_property(user:G, dynamic) -> true
+    ;   \+ predicate_property(user:G, defined)
+    ).
+
+% Walk into meta-arguments (call/N, findall/3, forall/2, \+, ;, ->, …).
+meta_args(G, D) :-
+    meta_spec_of(G, Spec), !,
+    G =.. [_|Args], Spec =.. [_|Specs],
+    forall(( nth1(I, Specs, S), meta_spec(S) ), ( nth1(I, Args, Arg), strip_hat(Arg, Arg1), safe_walk(Arg1, D) )).
+meta_args(_, _).
+
+meta_spec_of(G, Spec) :- control_spec(G, Spec), !.
+meta_spec_of(G, Spec) :-
+    predicate_property(system:G, meta_predicate(Spec)),
+    predicate_property(system:G, iso) -> true
+    ;   predicate_property(system:G, meta_predicate(Spec)),
+        functor(G, N, A), safe_meta(N/A).
+
+% Meta built-ins whose only risk lies in the goals they call (which are walked).
+safe_meta(PI) :- memberchk(PI, [call/1, call/2, call/3, call/4, call/5, call/6, call/7, call/8,
+    findall/3, findall/4, findnsols/4, findnsols/5, forall/2, aggregate_all/3, aggregate_all/4,
+    bagof/3, setof/3, once/1, ignore/1, catch/3, (\+)/1, not/1, call_cleanup/2, setup_call_cleanup/3,
+    foldl/4, foldl/5, foldl/6, maplist/2, maplist/3, maplist/4, maplist/5, include/3, exclude/3,
+    partition/4, limit/2, offset/2, order_by/2, distinct/1, distinct/2, call_with_depth_limit/3,
+    call_with_inference_limit/3, apply/2, (^)/2, with_output_to/2, format/3, phrase/2, phrase/3]).
+
+control_spec((_,_), ','(0,0)). control_spec((_;_), ;(0,0)). control_spec((_->_), ->(0,0)).
+control_spec((_*->_), *->(0,0)). control_spec(\+ _, \+(0)).
+
+meta_spec(S) :- integer(S). meta_spec(^).
+strip_hat(G, G) :- var(G), !.
+strip_hat(_^G0, G) :- !, strip_hat(G0, G).
+strip_hat(G, G).
+
