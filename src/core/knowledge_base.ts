@@ -10,7 +10,8 @@
 import { join } from "node:path";
 import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { ProcessEngine } from "../engine/process_engine.ts";
-import type { Engine, EngineArg, EngineReply, PlannedRecord } from "../engine/types.ts";
+import type { OpArgs, OpName, OpReply, PlannedOp } from "../engine/ops.ts";
+import type { Engine, EngineReply, PlannedRecord } from "../engine/types.ts";
 import {
   type FileId,
   JournalFiles,
@@ -56,10 +57,10 @@ export interface KnowledgeBaseOptions {
   allowMemoryOnly: boolean;
 }
 
-/** Outcome of a mutation. */
-export interface MutationResult {
+/** Outcome of a mutation; `V` is the planning reply's value (see `Ops`). */
+export interface MutationResult<V = unknown> {
   /** The engine's planning reply (result data or error). */
-  reply: EngineReply;
+  reply: EngineReply<V>;
   /** Records committed (empty when the plan failed or changed nothing). */
   records: PlannedRecord[];
   /** Set when the change was applied in memory only (degraded persistence). */
@@ -296,12 +297,12 @@ export class KnowledgeBase {
   }
 
   /** Run an engine call; a timeout or crash rebuilds the engine from disk. */
-  private async guarded(
-    op: string,
-    args: EngineArg[],
+  private async guarded<Op extends OpName>(
+    op: Op,
+    args: OpArgs<Op>,
     timeoutMs: number,
     locked = false,
-  ): Promise<EngineReply> {
+  ): Promise<EngineReply<OpReply<Op>>> {
     if (!locked) await this.settle();
     const r = await this.engine.call(op, args, timeoutMs);
     if (!r.ok && (r.kind === "timeout" || r.kind === "crash")) {
@@ -325,7 +326,7 @@ export class KnowledgeBase {
   }
 
   /** A read operation: catch up with other processes, then run with the deadline. */
-  async read(op: string, args: EngineArg[]): Promise<EngineReply> {
+  async read<Op extends OpName>(op: Op, args: OpArgs<Op>): Promise<EngineReply<OpReply<Op>>> {
     await this.refresh();
     return await this.guarded(op, args, this.opts.limits.timeoutMs);
   }
@@ -347,7 +348,7 @@ export class KnowledgeBase {
   }
 
   /** A mutation: plan under the lock, commit one transaction, then apply it. */
-  async mutate(op: string, args: EngineArg[]): Promise<MutationResult> {
+  async mutate<Op extends PlannedOp>(op: Op, args: OpArgs<Op>): Promise<MutationResult<OpReply<Op>>> {
     await this.settle();
     if (this.damage) throw new PersistenceError(this.damageMessage());
     if (this.status === "degraded") await this.tryRecover();
@@ -372,7 +373,10 @@ export class KnowledgeBase {
     }
   }
 
-  private async mutateInMemory(op: string, args: EngineArg[]): Promise<MutationResult> {
+  private async mutateInMemory<Op extends PlannedOp>(
+    op: Op,
+    args: OpArgs<Op>,
+  ): Promise<MutationResult<OpReply<Op>>> {
     if (!this.opts.allowMemoryOnly) {
       throw new PersistenceError(
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,

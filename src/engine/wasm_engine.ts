@@ -6,7 +6,8 @@ import SWIPL from "swipl-wasm";
 import { REFACTOR_PROLOG } from "./refactor.pl.ts";
 import { TMS_PROLOG } from "./tms.pl.ts";
 import { ZPM_PROLOG } from "./zpm.pl.ts";
-import type { EngineArg, EngineReply } from "./types.ts";
+import type { OpArgs, OpName, OpReply } from "./ops.ts";
+import type { EngineReply } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
 type Prolog = any;
@@ -36,13 +37,14 @@ export class WasmEngine {
   }
 
   /** Run one operation of the Prolog `zpm:op_/3` table. */
-  rpc(op: string, args: EngineArg[]): EngineReply {
+  rpc<Op extends OpName>(op: Op, args: OpArgs<Op>): EngineReply<OpReply<Op>> {
     const pl = this.pl;
     const list = args.map((a) => typeof a === "string" ? new pl.String(a) : a);
     const r = pl.query("zpm:rpc(Op, Args, Reply)", { Op: op, Args: list }).once();
     if (!r || r.error || !r.success && r.Reply === undefined) {
       return { ok: false, kind: "exec", error: String(r?.message ?? "engine call failed") };
     }
-    return JSON.parse(String(r.Reply)) as EngineReply;
+    // The reply JSON has the shape `op` declares in the `Ops` table.
+    return JSON.parse(String(r.Reply)) as EngineReply<OpReply<Op>>;
   }
 }
