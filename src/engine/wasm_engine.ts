@@ -9,8 +9,23 @@ import { ZPM_PROLOG } from "./zpm.pl.ts";
 import type { OpArgs, OpName, OpReply } from "./ops.ts";
 import type { EngineReply } from "./types.ts";
 
-// deno-lint-ignore no-explicit-any
-type Prolog = any;
+/**
+ * The part of swipl-wasm's Prolog object used here. Its published typings leave out `load_string`
+ * and the `String` wrapper (which makes a JS string a Prolog string rather than an atom).
+ */
+interface Prolog {
+  load_string(text: string, file: string): Promise<unknown>;
+  query(goal: string, input?: Record<string, unknown>): { once(): RpcAnswer | null | undefined };
+  String: new (text: string) => unknown;
+}
+
+/** What `once()` gives for `zpm:rpc/3`: the bindings, or an error/failure description. */
+interface RpcAnswer {
+  success?: boolean;
+  error?: unknown;
+  message?: unknown;
+  Reply?: unknown;
+}
 
 /** A loaded Prolog engine; `rpc` never throws for Prolog-level errors. */
 export class WasmEngine {
@@ -23,12 +38,12 @@ export class WasmEngine {
     // wasm is inlined in the package, so any directory will do.
     const g = globalThis as { __dirname?: string };
     g.__dirname ??= import.meta.dirname ?? ".";
-    const swipl: Prolog = await SWIPL({
+    const swipl = await SWIPL({
       arguments: ["-q"],
       print: () => {},
       printErr: () => {},
     });
-    const pl = swipl.prolog;
+    const pl = swipl.prolog as unknown as Prolog;
     await pl.load_string(ZPM_PROLOG + REFACTOR_PROLOG + TMS_PROLOG, "/zpm/zpm.pl");
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
