@@ -7,7 +7,8 @@
  */
 import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { ProcessEngine } from "../engine/process_engine.ts";
-import type { Engine, EngineArg, EngineReply } from "../engine/types.ts";
+import type { OpArgs, OpName, OpReply } from "../engine/ops.ts";
+import type { Engine, EngineReply } from "../engine/types.ts";
 
 /** How an engine runs: a killable child process (server) or in this process (one-shot CLI). */
 export type EngineKind = "process" | "inprocess";
@@ -57,7 +58,12 @@ export class EngineSupervisor {
    * Run an engine call with a wall-clock deadline. A timeout or crash answers at once and rebuilds
    * the engine: in the background (later calls wait for it), or before returning when `locked`.
    */
-  async call(op: string, args: EngineArg[], timeoutMs: number, locked = false): Promise<EngineReply> {
+  async call<Op extends OpName>(
+    op: Op,
+    args: OpArgs<Op>,
+    timeoutMs: number,
+    locked = false,
+  ): Promise<EngineReply<OpReply<Op>>> {
     if (!locked) await this.settle();
     const r = await this.engine.call(op, args, timeoutMs);
     if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;

@@ -11,7 +11,8 @@
  * @module
  */
 import { join } from "node:path";
-import type { EngineArg, EngineReply, PlannedRecord } from "../engine/types.ts";
+import type { OpArgs, OpName, OpReply, PlannedOp } from "../engine/ops.ts";
+import type { EngineReply, PlannedRecord } from "../engine/types.ts";
 import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
@@ -46,10 +47,10 @@ export interface KnowledgeBaseOptions {
   store?: JournalStore;
 }
 
-/** Outcome of a mutation. */
-export interface MutationResult {
+/** Outcome of a mutation; `V` is the planning reply's value (see `Ops`). */
+export interface MutationResult<V = unknown> {
   /** The engine's planning reply (result data or error). */
-  reply: EngineReply;
+  reply: EngineReply<V>;
   /** Records committed (empty when the plan failed or changed nothing). */
   records: PlannedRecord[];
   /** Set when the change was applied in memory only (degraded persistence). */
@@ -151,7 +152,7 @@ export class KnowledgeBase {
   }
 
   /** A read operation: catch up with other processes, then run with the deadline. */
-  async read(op: string, args: EngineArg[]): Promise<EngineReply> {
+  async read<Op extends OpName>(op: Op, args: OpArgs<Op>): Promise<EngineReply<OpReply<Op>>> {
     await this.refresh();
     return await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
   }
@@ -171,7 +172,7 @@ export class KnowledgeBase {
   }
 
   /** A mutation: plan under the lock, commit one transaction, then apply it. */
-  async mutate(op: string, args: EngineArg[]): Promise<MutationResult> {
+  async mutate<Op extends PlannedOp>(op: Op, args: OpArgs<Op>): Promise<MutationResult<OpReply<Op>>> {
     await this.supervisor.settle();
     this.replica.assertWritable();
     if (this.status === "degraded") await this.tryRecover();
@@ -181,7 +182,7 @@ export class KnowledgeBase {
         await this.catchUp(true);
         const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs, true);
         if (!reply.ok) return { reply, records: [] };
-        const records = reply.value.records as PlannedRecord[];
+        const records = reply.value.records;
         if (records.length === 0) return { reply, records };
         await this.replica.commit(records);
         await this.apply([{ seq: null, ts: 0, records }]);
@@ -194,7 +195,10 @@ export class KnowledgeBase {
     }
   }
 
-  private async mutateInMemory(op: string, args: EngineArg[]): Promise<MutationResult> {
+  private async mutateInMemory<Op extends PlannedOp>(
+    op: Op,
+    args: OpArgs<Op>,
+  ): Promise<MutationResult<OpReply<Op>>> {
     if (!this.opts.allowMemoryOnly) {
       throw new PersistenceError(
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
@@ -202,7 +206,7 @@ export class KnowledgeBase {
     }
     const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
     if (!reply.ok) return { reply, records: [] };
-    const records = reply.value.records as PlannedRecord[];
+    const records = reply.value.records;
     if (records.length > 0) {
       this.memoryOnly.push(records);
       await this.apply([{ seq: null, ts: 0, records }]);

@@ -38,7 +38,7 @@ export async function loadUserFiles(
     if (parseSnapshotHeader(text.slice(0, text.indexOf("\n") >>> 0))) continue; // a snapshot
     const r = await engine.call("consult_kb", [text, path], 0);
     if (!r.ok) warn?.(`${path}: ${r.error}`);
-    else if (warn) { for (const err of r.value.errors as string[]) warn(err); }
+    else if (warn) { for (const err of r.value.errors) warn(err); }
   }
 }
 

@@ -1,6 +1,7 @@
 /** An engine running in this thread (CLI one-shot commands): no wall-clock deadline. */
 import { WasmEngine } from "./wasm_engine.ts";
-import type { Engine, EngineArg, EngineReply } from "./types.ts";
+import type { OpArgs, OpName, OpReply } from "./ops.ts";
+import type { Engine, EngineReply } from "./types.ts";
 
 /** Wraps a `WasmEngine`; a trap (instance death) is reported as a crash and the engine is dead. */
 export class InProcessEngine implements Engine {
@@ -13,7 +14,7 @@ export class InProcessEngine implements Engine {
   }
 
   /** Run one operation synchronously (the timeout is not enforceable in-process). */
-  call(op: string, args: EngineArg[]): Promise<EngineReply> {
+  call<Op extends OpName>(op: Op, args: OpArgs<Op>): Promise<EngineReply<OpReply<Op>>> {
     if (this.dead) {
       return Promise.resolve({ ok: false, kind: "crash", error: "the engine instance died" });
     }

@@ -4,7 +4,8 @@
  * then dead and its owner rebuilds a new one (see `KnowledgeBase`).
  */
 import { readLines } from "../io/lines.ts";
-import type { Engine, EngineArg, EngineReply } from "./types.ts";
+import type { OpArgs, OpName, OpReply } from "./ops.ts";
+import type { Engine, EngineReply } from "./types.ts";
 
 /** The command line that starts an engine host from this very program. */
 export function engineHostCommand(maxKbBytes: number): { cmd: string; args: string[] } {
@@ -72,14 +73,21 @@ export class ProcessEngine implements Engine {
   }
 
   /** Run one operation; past `timeoutMs` the child is killed and a timeout reply returned. */
-  async call(op: string, args: EngineArg[], timeoutMs = 0): Promise<EngineReply> {
+  async call<Op extends OpName>(
+    op: Op,
+    args: OpArgs<Op>,
+    timeoutMs = 0,
+  ): Promise<EngineReply<OpReply<Op>>> {
     if (this.dead) return { ok: false, kind: "crash", error: "the engine process is not running" };
     const id = ++this.seq;
-    const reply = new Promise<EngineReply>((resolve) => this.pending.set(id, resolve));
+    // The host answers with the reply `op` has in the `Ops` table (JSON from the Prolog side).
+    const reply = new Promise<EngineReply<OpReply<Op>>>((resolve) =>
+      this.pending.set(id, resolve as (r: EngineReply) => void)
+    );
     await this.writer.write(new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n"));
     if (!timeoutMs) return await reply;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<EngineReply>((resolve) => {
+    const timeout = new Promise<EngineReply<OpReply<Op>>>((resolve) => {
       timer = setTimeout(() => {
         this.kill();
         resolve({

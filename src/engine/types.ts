@@ -1,15 +1,12 @@
 /** Types shared by the engine implementations and their callers. */
-
-/** An argument passed to a Prolog operation: strings become Prolog strings. */
-export type EngineArg = string | number;
+import type { OpArgs, OpName, OpReply } from "./ops.ts";
 
 /** Error classes reported by the engine. */
 export type EngineErrorKind = "syntax" | "limit" | "unsafe" | "exec" | "timeout" | "crash";
 
-/** Reply of one engine operation. */
-export type EngineReply =
-  // deno-lint-ignore no-explicit-any
-  | { ok: true; value: any }
+/** Reply of one engine operation: its value `V` (see `Ops`), or the error class and message. */
+export type EngineReply<V = unknown> =
+  | { ok: true; value: V }
   | { ok: false; kind: EngineErrorKind; error: string };
 
 /** A journal record as produced by planning. */
@@ -21,7 +18,7 @@ export interface PlannedRecord {
 /** Anything that can run engine operations (in-process or in a guarded child process). */
 export interface Engine {
   /** Run one operation; `timeoutMs` bounds the wall-clock time where the engine supports it. */
-  call(op: string, args: EngineArg[], timeoutMs?: number): Promise<EngineReply>;
+  call<Op extends OpName>(op: Op, args: OpArgs<Op>, timeoutMs?: number): Promise<EngineReply<OpReply<Op>>>;
   /** Release the engine (kills a child process). */
   close(): Promise<void>;
 }

@@ -4,10 +4,26 @@
  */
 import SWIPL from "swipl-wasm";
 import { ZPM_PROLOG } from "./prolog/sources.ts";
-import type { EngineArg, EngineReply } from "./types.ts";
+import type { OpArgs, OpName, OpReply } from "./ops.ts";
+import type { EngineReply } from "./types.ts";
 
-// deno-lint-ignore no-explicit-any
-type Prolog = any;
+/**
+ * The part of swipl-wasm's Prolog object used here. Its published typings leave out `load_string`
+ * and the `String` wrapper (which makes a JS string a Prolog string rather than an atom).
+ */
+interface Prolog {
+  load_string(text: string, file: string): Promise<unknown>;
+  query(goal: string, input?: Record<string, unknown>): { once(): RpcAnswer | null | undefined };
+  String: new (text: string) => unknown;
+}
+
+/** What `once()` gives for `zpm:rpc/3`: the bindings, or an error/failure description. */
+interface RpcAnswer {
+  success?: boolean;
+  error?: unknown;
+  message?: unknown;
+  Reply?: unknown;
+}
 
 /** A loaded Prolog engine; `rpc` never throws for Prolog-level errors. */
 export class WasmEngine {
@@ -20,12 +36,12 @@ export class WasmEngine {
     // wasm is inlined in the package, so any directory will do.
     const g = globalThis as { __dirname?: string };
     g.__dirname ??= import.meta.dirname ?? ".";
-    const swipl: Prolog = await SWIPL({
+    const swipl = await SWIPL({
       arguments: ["-q"],
       print: () => {},
       printErr: () => {},
     });
-    const pl = swipl.prolog;
+    const pl = swipl.prolog as unknown as Prolog;
     await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
@@ -34,13 +50,14 @@ export class WasmEngine {
   }
 
   /** Run one operation of the Prolog `zpm:op_/3` table. */
-  rpc(op: string, args: EngineArg[]): EngineReply {
+  rpc<Op extends OpName>(op: Op, args: OpArgs<Op>): EngineReply<OpReply<Op>> {
     const pl = this.pl;
     const list = args.map((a) => typeof a === "string" ? new pl.String(a) : a);
     const r = pl.query("zpm:rpc(Op, Args, Reply)", { Op: op, Args: list }).once();
     if (!r || r.error || !r.success && r.Reply === undefined) {
       return { ok: false, kind: "exec", error: String(r?.message ?? "engine call failed") };
     }
-    return JSON.parse(String(r.Reply)) as EngineReply;
+    // The reply JSON has the shape `op` declares in the `Ops` table.
+    return JSON.parse(String(r.Reply)) as EngineReply<OpReply<Op>>;
   }
 }

@@ -28,8 +28,6 @@ import {
 } from "./memory_location.ts";
 import { isDir, type ProjectPaths, projectPaths, userDataDir } from "./root.ts";
 
-export { MemoryError } from "./memory_location.ts";
-
 /**
  * How long the process lives: a `server` keeps engines in killable child processes (hard deadline),
  * boots the default memory at start and keeps changes in memory while the disk is not writable; a

@@ -1,37 +1,70 @@
-/** Argument extraction with upstream's conventions (§6.1): a wrongly typed value counts as missing. */
-import { type Args, ToolError } from "./types.ts";
+/** Argument checking driven by each tool's declared params, with upstream's conventions (§6.1). */
+import { type Args, invalid, type Param, refuse, type StringCheck, type Validated } from "./types.ts";
 
-/** A string argument, or undefined when missing or not a string. */
-export function optString(args: Args, name: string): string | undefined {
-  const v = args[name];
-  return typeof v === "string" ? v : undefined;
+type Value = string | number | boolean | undefined;
+
+/**
+ * Check raw arguments against `params` and return the values handlers see. First, parameter by
+ * parameter in declared order: types, required, enums, integer bounds and InvalidArguments checks;
+ * then the plain-message checks in declared order. Throws `ToolFailure` on the first refusal.
+ */
+export function validate(params: readonly Param[], raw: Args): Validated {
+  const out: Record<string, Value> = {};
+  const later: (() => void)[] = [];
+  for (const p of params) {
+    const v = raw[p.name];
+    if (p.type === "string") out[p.name] = stringValue(p, v, later);
+    else if (p.type === "integer") out[p.name] = integerValue(p, v);
+    else out[p.name] = v === undefined || v === null ? p.default : v === true || v === "true";
+  }
+  for (const check of later) check();
+  return out;
 }
 
-/** A required string argument; missing or non-string → InvalidArguments. */
-export function reqString(args: Args, name: string): string {
-  const v = optString(args, name);
-  if (v === undefined) {
-    const got = args[name] === undefined ? "it is missing" : `got ${typeName(args[name])}`;
-    throw new ToolError("InvalidArguments", `'${name}' must be a string (${got})`);
+function stringValue(p: Param, v: unknown, later: (() => void)[]): Value {
+  if (typeof v !== "string") {
+    if (!p.required) return p.default;
+    const got = v === undefined ? "it is missing" : `got ${typeName(v)}`;
+    throw invalid(p.typeError ?? `'${p.name}' must be a string (${got})`);
+  }
+  if (p.enum) {
+    if (v === "") return p.default;
+    if (!p.enum.includes(v)) {
+      const outside = p.outsideEnum;
+      if (outside === "default") return p.default;
+      if (outside) {
+        later.push(() => {
+          throw refuse(outside(v));
+        });
+      } else throw invalid(`'${p.name}' must be one of ${p.enum.join(", ")} (got '${v}')`);
+    }
+  }
+  for (const c of p.checks ?? []) {
+    if (c.channel === "InvalidArguments") {
+      if (!c.ok(v)) throw invalid(c.text(v));
+    } else {
+      later.push(() => {
+        if (!c.ok(v)) throw refuse(c.text(v));
+      });
+    }
   }
   return v;
 }
 
-/** An optional integer argument within bounds; a non-integer value → InvalidArguments. */
-export function optInteger(
-  args: Args,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const v = args[name];
-  if (v === undefined || v === null) return undefined;
+function integerValue(p: Param, v: unknown): Value {
+  if (v === undefined || v === null) {
+    if (p.required && p.default === undefined) {
+      throw invalid(`'${p.name}' must be an integer (it is missing)`);
+    }
+    return p.default;
+  }
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new ToolError("InvalidArguments", `'${name}' must be an integer (got ${typeName(v)})`);
+    if (p.loose) return p.default;
+    throw invalid(`'${p.name}' must be an integer (got ${typeName(v)})`);
   }
-  if (v < min || v > max) {
-    throw new ToolError("InvalidArguments", `'${name}' must be between ${min} and ${max} (got ${v})`);
-  }
+  const min = p.minimum ?? -Infinity;
+  const max = p.maximum ?? Infinity;
+  if (v < min || v > max) throw invalid(`'${p.name}' must be between ${min} and ${max} (got ${v})`);
   return v;
 }
 
@@ -39,6 +72,21 @@ function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** Refuse a blank (empty or whitespace-only) string with the tool's plain message. */
+export function notBlank(text: string): StringCheck {
+  return { channel: "message", ok: (v) => v.trim() !== "", text: () => text };
+}
+
+/** Refuse a string containing rule syntax (`:-`) with the tool's plain message. */
+export function noRule(text: string): StringCheck {
+  return { channel: "message", ok: (v) => !v.includes(":-"), text: () => text };
+}
+
+/** Refuse, as InvalidArguments, a string that is not an atom name (`isAtomName`). */
+export function atomName(text: (value: string) => string): StringCheck {
+  return { channel: "InvalidArguments", ok: isAtomName, text };
 }
 
 /** Text as the user gave it, without surrounding whitespace and one trailing '.' (for messages). */

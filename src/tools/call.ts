@@ -1,17 +1,30 @@
-/** Calling a tool the same way from MCP, the CLI and tests. */
-import { type Args, type ToolContext, ToolError, type ToolResult, type ToolSpec } from "./types.ts";
+/** Calling a tool the same way from MCP, the CLI and tests: check arguments, run, map failures. */
+import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import type { Project } from "../project/project.ts";
+import { validate } from "./args.ts";
+import { type Args, paramsOf, ToolFailure, type ToolResult, type ToolSpec } from "./types.ts";
 
-/** Run a tool; a ToolError becomes an error result whose text starts with the error name. */
+/**
+ * Run a tool on raw arguments (a non-object counts as `{}`), checked against its params first.
+ * A `ToolFailure` becomes an error result: "InvalidArguments"/"ExecutionFailed" failures read
+ * `<channel>: <message>` and set `toolError` to the channel; "message" failures are the plain text.
+ * Any other exception is `ExecutionFailed: <message>`.
+ */
 export async function callTool(
   tool: ToolSpec,
-  ctx: Omit<ToolContext, "args">,
+  ctx: { project: Project },
   raw: unknown,
 ): Promise<ToolResult & { toolError?: string }> {
-  const args: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
+  const given: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
   try {
-    return await tool.run({ ...ctx, args }, args);
+    const args = validate(paramsOf(tool), given);
+    const memory = typeof args.memory === "string" && args.memory !== "" ? args.memory : DEFAULT_MEMORY;
+    return await tool.run({ project: ctx.project, memory }, args);
   } catch (e) {
-    if (e instanceof ToolError) return { texts: [e.message], isError: true, toolError: e.code };
+    if (e instanceof ToolFailure) {
+      if (e.channel === "message") return { texts: [e.message], isError: true };
+      return { texts: [`${e.channel}: ${e.message}`], isError: true, toolError: e.channel };
+    }
     const message = e instanceof Error ? e.message : String(e);
     return { texts: [`ExecutionFailed: ${message}`], isError: true, toolError: "ExecutionFailed" };
   }

@@ -1,69 +1,117 @@
-/** Helpers that resolve a tool's target memory and turn engine replies into tool results. */
-import { type KnowledgeBase, PersistenceError } from "../core/knowledge_base.ts";
-import type { EngineArg, EngineReply } from "../engine/types.ts";
-import { MemoryError } from "../project/project.ts";
-import { fail, type ToolContext, ToolError, type ToolResult } from "./types.ts";
-
-/** The memory named by the `memory` argument (missing, non-string or empty → default). */
-export function memoryName(ctx: ToolContext): string {
-  const m = ctx.args.memory;
-  return typeof m === "string" && m !== "" ? m : "default";
-}
+/** Helpers that resolve a tool's target memory, run engine operations on it, and declare mutations. */
+import type { KnowledgeBase } from "../core/knowledge_base.ts";
+import type { OpArgs, OpName, OpReply, PlannedOp, PlanResult } from "../engine/ops.ts";
+import type { EngineErrorKind } from "../engine/types.ts";
+import { MemoryError } from "../project/memory_location.ts";
+import {
+  type ArgsOf,
+  defineTool,
+  execFailed,
+  type Hints,
+  ok,
+  type Param,
+  refuse,
+  type ToolContext,
+  ToolFailure,
+  type ToolSpec,
+} from "./types.ts";
 
 /**
- * Resolve the target memory. Reads of an unmounted memory are ExecutionFailed; writes give
- * upstream's error results (`Memory not mounted: <name>`, `Memory is read-only`).
+ * The memory `name` (default: the call's target) for `access`. A `MemoryError` (not mounted,
+ * read-only, directory missing) fails as `ExecutionFailed: <message>` for reads and as upstream's
+ * plain message (`Memory not mounted: notes`, `Memory is read-only`) for writes.
  */
-export async function target(
+export async function use(
   ctx: ToolContext,
   access: "read" | "write",
-): Promise<KnowledgeBase | ToolResult> {
+  name: string = ctx.memory,
+): Promise<KnowledgeBase> {
   try {
-    return await ctx.project.use(memoryName(ctx), access);
+    return await ctx.project.use(name, access);
   } catch (e) {
     if (e instanceof MemoryError) {
-      if (access === "read") throw new ToolError("ExecutionFailed", e.message);
-      return fail(e.message);
+      throw new ToolFailure(access === "read" ? "ExecutionFailed" : "message", e.message);
     }
     throw e;
   }
 }
 
-/** True when `target` answered with an error result instead of a memory. */
-export function isResult(x: KnowledgeBase | ToolResult): x is ToolResult {
-  return "texts" in x;
+/** How an engine error becomes a tool failure; the default is `ExecutionFailed: <error>`. */
+export type EngineFailure = (error: string, kind: EngineErrorKind) => ToolFailure;
+
+/** Run a read operation on the target memory and return its value; an engine error throws `failure`. */
+export async function readOp<Op extends OpName>(
+  ctx: ToolContext,
+  op: Op,
+  args: OpArgs<Op>,
+  failure: EngineFailure = (error) => execFailed(error),
+): Promise<OpReply<Op>> {
+  const kb = await use(ctx, "read");
+  const r = await kb.read(op, args);
+  if (!r.ok) throw failure(r.error, r.kind);
+  return r.value;
 }
 
-/** Run a read operation on the target memory. */
-export async function readOp(ctx: ToolContext, op: string, args: EngineArg[]): Promise<EngineReply> {
-  const kb = await target(ctx, "read");
-  if (isResult(kb)) return { ok: false, kind: "exec", error: kb.texts[0] };
-  return await kb.read(op, args);
+/** A committed mutation: the plan's result, and a warning when it is kept in memory only. */
+export interface Mutated<Op extends PlannedOp> {
+  result: PlanResult<Op>;
+  notDurable?: string;
 }
 
 /**
- * Run a planned mutation. `onOk` builds the success result from the plan's result; `onFail`
- * turns an engine error into the tool's error result. A persistence failure is ExecutionFailed.
+ * Run a planned mutation on the target memory (write access). An engine error throws
+ * `failure(error)`; a persistence failure propagates and is reported as ExecutionFailed.
  */
-export async function mutateOp(
+export async function mutateOp<Op extends PlannedOp>(
   ctx: ToolContext,
-  op: string,
-  args: EngineArg[],
-  // deno-lint-ignore no-explicit-any
-  onOk: (result: any) => ToolResult,
-  onFail: (error: string) => ToolResult,
-): Promise<ToolResult> {
-  const kb = await target(ctx, "write");
-  if (isResult(kb)) return kb;
-  let m;
-  try {
-    m = await kb.mutate(op, args);
-  } catch (e) {
-    if (e instanceof PersistenceError) throw new ToolError("ExecutionFailed", e.message);
-    throw e;
-  }
-  if (!m.reply.ok) return onFail(m.reply.error);
-  const result = onOk(m.reply.value.result);
-  if (m.notDurable && !result.isError) result.texts.push(m.notDurable);
-  return result;
+  op: Op,
+  args: OpArgs<Op>,
+  failure: (error: string) => ToolFailure,
+): Promise<Mutated<Op>> {
+  const kb = await use(ctx, "write");
+  const m = await kb.mutate(op, args);
+  if (!m.reply.ok) throw failure(m.reply.error);
+  return { result: m.reply.value.result, notDurable: m.notDurable };
+}
+
+/** A mutation tool as a declaration: which planned operation it runs and how its texts read. */
+export interface MutationDef<Ps extends readonly Param[], Op extends PlannedOp> {
+  name: string;
+  description: string;
+  params: Ps;
+  hints: Hints;
+  /** The planned engine operation. */
+  op: Op;
+  /** The operation's arguments, from the validated tool arguments. */
+  args: (a: ArgsOf<Ps>) => OpArgs<Op>;
+  /** The success text; may throw `refuse(...)` when the result means nothing was done. */
+  ok: (a: ArgsOf<Ps>, result: PlanResult<Op>) => string;
+  /** The plain error text for an engine error (syntax, limit, …). */
+  failure: (a: ArgsOf<Ps>, error: string) => string;
+}
+
+/**
+ * A tool that runs one planned mutation on the memory named by `memory` (write access). On
+ * success its text is `ok(...)`, followed by the not-durable warning in degraded mode.
+ */
+export function mutationTool<const Ps extends readonly Param[], Op extends PlannedOp>(
+  def: MutationDef<Ps, Op>,
+): ToolSpec {
+  return defineTool({
+    name: def.name,
+    description: def.description,
+    params: def.params,
+    hints: def.hints,
+    memory: "write",
+    async run(ctx, a: ArgsOf<Ps>) {
+      const { result, notDurable } = await mutateOp(
+        ctx,
+        def.op,
+        def.args(a),
+        (e) => refuse(def.failure(a, e)),
+      );
+      const text = def.ok(a, result);
+      return notDurable ? ok(text, notDurable) : ok(text);
+    },
+  });
 }

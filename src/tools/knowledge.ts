@@ -1,12 +1,12 @@
 /** Tools that change knowledge: remember, define, forget, clear, update, upsert. */
-import { display, reqString } from "./args.ts";
-import { mutateOp } from "./engine_calls.ts";
-import { fail, ok, type ToolSpec } from "./types.ts";
+import { display, noRule, notBlank } from "./args.ts";
+import { mutationTool } from "./engine_calls.ts";
+import { refuse } from "./types.ts";
 
 const MUTATE = { readOnly: false, destructive: false, idempotent: false };
 
-/** remember_fact */
-export const rememberFact: ToolSpec = {
+/** remember_fact: assert one fact (or clause text); "Asserted: <fact>" once durable. */
+export const rememberFact = mutationTool({
   name: "remember_fact",
   description: "Assert a Prolog fact into the knowledge base (durable once acknowledged).",
   params: [{
@@ -14,24 +14,17 @@ export const rememberFact: ToolSpec = {
     type: "string",
     required: true,
     description: "The fact as Prolog text, one term; trailing '.' optional. Example: parent(tom, bob)",
+    checks: [notBlank("Fact must not be empty")],
   }],
   hints: MUTATE,
-  memory: "write",
-  async run(ctx, args) {
-    const fact = reqString(args, "fact");
-    if (!fact.trim()) return fail("Fact must not be empty");
-    return await mutateOp(
-      ctx,
-      "remember",
-      [fact],
-      () => ok(`Asserted: ${display(fact)}`),
-      (e) => fail(`Failed to assert: ${display(fact)} (${e})`),
-    );
-  },
-};
+  op: "remember",
+  args: (a) => [a.fact],
+  ok: (a) => `Asserted: ${display(a.fact)}`,
+  failure: (a, e) => `Failed to assert: ${display(a.fact)} (${e})`,
+});
 
-/** define_rule */
-export const defineRule: ToolSpec = {
+/** define_rule: assert the rule `head :- body`; "Asserted: <head> :- <body>" once durable. */
+export const defineRule = mutationTool({
   name: "define_rule",
   description: "Define a Prolog rule Head :- Body (variables are shared between head and body).",
   params: [
@@ -41,34 +34,25 @@ export const defineRule: ToolSpec = {
       required: true,
       positional: true,
       description: "The rule head. Example: grandparent(X, Z)",
+      checks: [notBlank("Head must not be empty")],
     },
     {
       name: "body",
       type: "string",
       required: true,
       description: "The rule body. Example: parent(X, Y), parent(Y, Z)",
+      checks: [notBlank("Body must not be empty")],
     },
   ],
   hints: MUTATE,
-  memory: "write",
-  async run(ctx, args) {
-    const head = reqString(args, "head");
-    const body = reqString(args, "body");
-    if (!head.trim()) return fail("Head must not be empty");
-    if (!body.trim()) return fail("Body must not be empty");
-    const text = `${display(head)} :- ${display(body)}`;
-    return await mutateOp(
-      ctx,
-      "define_rule",
-      [head, body],
-      () => ok(`Asserted: ${text}`),
-      (e) => fail(`Failed to assert: ${text} (${e})`),
-    );
-  },
-};
+  op: "define_rule",
+  args: (a) => [a.head, a.body],
+  ok: (a) => `Asserted: ${display(a.head)} :- ${display(a.body)}`,
+  failure: (a, e) => `Failed to assert: ${display(a.head)} :- ${display(a.body)} (${e})`,
+});
 
-/** forget_fact */
-export const forgetFact: ToolSpec = {
+/** forget_fact: retract the first matching clause; refused when nothing matches. */
+export const forgetFact = mutationTool({
   name: "forget_fact",
   description: "Retract the first clause matching a fact (one copy per call).",
   params: [{
@@ -76,24 +60,20 @@ export const forgetFact: ToolSpec = {
     type: "string",
     required: true,
     description: "The fact or pattern to retract. Example: parent(tom, bob)",
+    checks: [notBlank("Fact must not be empty")],
   }],
   hints: { readOnly: false, destructive: true, idempotent: false },
-  memory: "write",
-  async run(ctx, args) {
-    const fact = reqString(args, "fact");
-    if (!fact.trim()) return fail("Fact must not be empty");
-    return await mutateOp(
-      ctx,
-      "forget",
-      [fact],
-      (r) => r.found ? ok(`Retracted: ${display(fact)}`) : fail(`No matching clause for: ${display(fact)}`),
-      (e) => fail(`Failed to retract: ${display(fact)} (${e})`),
-    );
+  op: "forget",
+  args: (a) => [a.fact],
+  ok: (a, r) => {
+    if (!r.found) throw refuse(`No matching clause for: ${display(a.fact)}`);
+    return `Retracted: ${display(a.fact)}`;
   },
-};
+  failure: (a, e) => `Failed to retract: ${display(a.fact)} (${e})`,
+});
 
-/** clear_context */
-export const clearContext: ToolSpec = {
+/** clear_context: retract every clause whose head matches the pattern. */
+export const clearContext = mutationTool({
   name: "clear_context",
   description:
     "Retract every fact and rule whose head matches a pattern. The pattern is a full term with _ for each argument (a bare name only matches arity 0).",
@@ -102,24 +82,17 @@ export const clearContext: ToolSpec = {
     type: "string",
     required: true,
     description: "Head pattern. Example: project(beta, _)",
+    checks: [notBlank("Category must not be empty")],
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const category = reqString(args, "category");
-    if (!category.trim()) return fail("Category must not be empty");
-    return await mutateOp(
-      ctx,
-      "clear",
-      [category],
-      () => ok(`Cleared: ${display(category)}`),
-      (e) => fail(`Failed to clear: ${display(category)} (${e})`),
-    );
-  },
-};
+  op: "clear",
+  args: (a) => [a.category],
+  ok: (a) => `Cleared: ${display(a.category)}`,
+  failure: (a, e) => `Failed to clear: ${display(a.category)} (${e})`,
+});
 
-/** update_fact */
-export const updateFact: ToolSpec = {
+/** update_fact: replace the first clause matching old_fact by new_fact in one transaction. */
+export const updateFact = mutationTool({
   name: "update_fact",
   description:
     "Atomically replace the first clause matching old_fact with new_fact; if old_fact is missing the knowledge base is left unchanged.",
@@ -129,35 +102,28 @@ export const updateFact: ToolSpec = {
       type: "string",
       required: true,
       description: "The fact to replace. Example: status(api, down)",
+      checks: [notBlank("old_fact must not be empty")],
     },
     {
       name: "new_fact",
       type: "string",
       required: true,
       description: "The replacement fact. Example: status(api, up)",
+      checks: [notBlank("new_fact must not be empty"), noRule("new_fact must not contain rule syntax")],
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
-  memory: "write",
-  async run(ctx, args) {
-    const oldFact = reqString(args, "old_fact");
-    const newFact = reqString(args, "new_fact");
-    if (!oldFact.trim()) return fail("old_fact must not be empty");
-    if (!newFact.trim()) return fail("new_fact must not be empty");
-    if (newFact.includes(":-")) return fail("new_fact must not contain rule syntax");
-    return await mutateOp(
-      ctx,
-      "update",
-      [oldFact, newFact],
-      (r) =>
-        r.found ? ok(`Updated: ${display(newFact)}`) : fail(`No matching clause for: ${display(oldFact)}`),
-      (e) => fail(`Failed to update: ${display(oldFact)} (${e}); nothing was changed`),
-    );
+  op: "update",
+  args: (a) => [a.old_fact, a.new_fact],
+  ok: (a, r) => {
+    if (!r.found) throw refuse(`No matching clause for: ${display(a.old_fact)}`);
+    return `Updated: ${display(a.new_fact)}`;
   },
-};
+  failure: (a, e) => `Failed to update: ${display(a.old_fact)} (${e}); nothing was changed`,
+});
 
-/** upsert_fact */
-export const upsertFact: ToolSpec = {
+/** upsert_fact: insert a fact, replacing facts with the same functor, arity and first argument. */
+export const upsertFact = mutationTool({
   name: "upsert_fact",
   description:
     "Insert a fact, replacing every existing fact with the same functor, arity and first argument (functor + first argument matching).",
@@ -166,19 +132,11 @@ export const upsertFact: ToolSpec = {
     type: "string",
     required: true,
     description: "The fact. Example: deploy(prod, v2)",
+    checks: [notBlank("Fact must not be empty"), noRule("fact must not contain rule syntax")],
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const fact = reqString(args, "fact");
-    if (!fact.trim()) return fail("Fact must not be empty");
-    if (fact.includes(":-")) return fail("fact must not contain rule syntax");
-    return await mutateOp(
-      ctx,
-      "upsert",
-      [fact],
-      () => ok(`Upserted: ${display(fact)}`),
-      (e) => fail(`Failed to upsert: ${display(fact)} (${e})`),
-    );
-  },
-};
+  op: "upsert",
+  args: (a) => [a.fact],
+  ok: (a) => `Upserted: ${display(a.fact)}`,
+  failure: (a, e) => `Failed to upsert: ${display(a.fact)} (${e})`,
+});

@@ -1,30 +1,31 @@
 /** Memory tools: create, list, mount and unmount isolated knowledge bases (§7.23–7.26). */
-import { MemoryError } from "../project/project.ts";
-import { optString, reqString } from "./args.ts";
-import { fail, ok, ToolError, type ToolResult, type ToolSpec } from "./types.ts";
+import { isUserManaged } from "../project/memory_location.ts";
+import { MemoryError } from "../project/memory_location.ts";
+import { defineTool, ok, type Param, refuse } from "./types.ts";
 
-function scopeOf(args: Record<string, unknown>): "project" | "global" | ToolResult {
-  const s = optString(args, "scope") ?? "project";
-  if (s === "" || s === "project") return "project";
-  if (s === "global") return "global";
-  return fail(`Invalid scope: ${s}`);
+/** Run a project call; a `MemoryError` becomes its plain message (other errors: ExecutionFailed). */
+async function memoryCall<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof MemoryError) throw refuse(e.message);
+    throw e;
+  }
 }
 
-function memoryFailure(e: unknown): ToolResult {
-  if (e instanceof MemoryError) return fail(e.message);
-  throw new ToolError("ExecutionFailed", e instanceof Error ? e.message : String(e));
-}
-
+/** The optional `scope` argument: "" or missing is project; another value is "Invalid scope: <v>". */
 const SCOPE = {
   name: "scope",
-  type: "string" as const,
+  type: "string",
   required: false,
   enum: ["project", "global"],
+  default: "project",
+  outsideEnum: (s: string) => `Invalid scope: ${s}`,
   description: "project (under .zpm/kb) or global (shared by every project of this user). Example: project",
-};
+} as const satisfies Param;
 
-/** create_memory */
-export const createMemory: ToolSpec = {
+/** create_memory: create a memory (knowledge base and journal) and mount it read-write. */
+export const createMemory = defineTool({
   name: "create_memory",
   description: "Create a new isolated memory (its own knowledge base and journal) and mount it read-write.",
   params: [
@@ -37,25 +38,18 @@ export const createMemory: ToolSpec = {
     SCOPE,
   ],
   hints: { readOnly: false, destructive: false, idempotent: false },
-  async run(ctx, args) {
-    const name = reqString(args, "name");
-    const scope = scopeOf(args);
-    if (typeof scope !== "string") return scope;
+  async run(ctx, a) {
     // A mounted name (in either scope) is taken: creating it again would re-point the mount while
     // the memory's engine keeps serving the old directory.
     await ctx.project.refresh();
-    if (name !== "default" && ctx.project.entry(name)) return fail(`Memory already exists: ${name}`);
-    try {
-      await ctx.project.createMemory(name, scope);
-    } catch (e) {
-      return memoryFailure(e);
-    }
-    return ok(`Memory created: ${name}`);
+    if (isUserManaged(a.name) && ctx.project.entry(a.name)) throw refuse(`Memory already exists: ${a.name}`);
+    await memoryCall(() => ctx.project.createMemory(a.name, a.scope));
+    return ok(`Memory created: ${a.name}`);
   },
-};
+});
 
-/** list_memories */
-export const listMemories: ToolSpec = {
+/** list_memories: mounted memories and unmounted ones found on disk, with scope, mode and problems. */
+export const listMemories = defineTool({
   name: "list_memories",
   description: "List memories: the mounted ones and those on disk that are not mounted.",
   params: [],
@@ -70,12 +64,12 @@ export const listMemories: ToolSpec = {
     );
     const texts = [items.join(", ")];
     if (ctx.project.manifestProblem) texts.push(`warning: ${ctx.project.manifestProblem}`);
-    return { texts, isError: false };
+    return ok(...texts);
   },
-};
+});
 
-/** mount_memory */
-export const mountMemory: ToolSpec = {
+/** mount_memory: mount an existing memory or change its mode; a mode other than "ro" means rw. */
+export const mountMemory = defineTool({
   name: "mount_memory",
   description:
     "Mount an existing memory, or change the mode (rw/ro) of a mounted one; recorded in .zpm/mounts.json.",
@@ -86,38 +80,27 @@ export const mountMemory: ToolSpec = {
       type: "string",
       required: false,
       enum: ["rw", "ro"],
+      default: "rw",
+      outsideEnum: "default",
       description: "rw (default) or ro (every mutation is refused). Example: ro",
     },
     SCOPE,
   ],
   hints: { readOnly: false, destructive: false, idempotent: false },
-  async run(ctx, args) {
-    const name = reqString(args, "name");
-    const mode = optString(args, "mode") === "ro" ? "ro" : "rw";
-    const scope = scopeOf(args);
-    if (typeof scope !== "string") return scope;
-    try {
-      const e = await ctx.project.mountMemory(name, mode, scope);
-      return ok(`Memory mounted: ${name} (${e.mode})`);
-    } catch (e) {
-      return memoryFailure(e);
-    }
+  async run(ctx, a) {
+    const e = await memoryCall(() => ctx.project.mountMemory(a.name, a.mode, a.scope));
+    return ok(`Memory mounted: ${a.name} (${e.mode})`);
   },
-};
+});
 
-/** unmount_memory */
-export const unmountMemory: ToolSpec = {
+/** unmount_memory: forget a mount; the memory's files stay and it can be mounted again. */
+export const unmountMemory = defineTool({
   name: "unmount_memory",
   description: "Unmount a memory; its files stay on disk and it can be mounted again.",
   params: [{ name: "name", type: "string", required: true, description: "Memory name. Example: notes" }],
   hints: { readOnly: false, destructive: false, idempotent: false },
-  async run(ctx, args) {
-    const name = reqString(args, "name");
-    try {
-      await ctx.project.unmountMemory(name);
-    } catch (e) {
-      return memoryFailure(e);
-    }
-    return ok(`Memory unmounted: ${name}`);
+  async run(ctx, a) {
+    await memoryCall(() => ctx.project.unmountMemory(a.name));
+    return ok(`Memory unmounted: ${a.name}`);
   },
-};
+});

@@ -1,23 +1,27 @@
 /** Read-only tools: echo, query_logic, trace_dependency, verify_consistency, explain_why, schema. */
-import { display, optInteger, optString, reqString } from "./args.ts";
-import { memoryName, readOp } from "./engine_calls.ts";
-import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
+import { isDefaultMemory } from "../project/memory_location.ts";
+import { display, notBlank } from "./args.ts";
+import { readOp } from "./engine_calls.ts";
+import { defineTool, execFailed, ok, refuse } from "./types.ts";
 
 const READ = { readOnly: true, destructive: false, idempotent: true };
 
-/** echo */
-export const echo: ToolSpec = {
+/** echo: return `message` unchanged (connectivity check; no memory involved). */
+export const echo = defineTool({
   name: "echo",
   description: "Return the message unchanged (connectivity check).",
   params: [{ name: "message", type: "string", required: true, description: "Any text. Example: hello" }],
   hints: READ,
-  run(_ctx, args) {
-    return Promise.resolve(ok(reqString(args, "message")));
+  run(_ctx, a) {
+    return Promise.resolve(ok(a.message));
   },
-};
+});
 
-/** query_logic */
-export const queryLogic: ToolSpec = {
+/**
+ * query_logic: all bindings of a goal as a JSON array text (up to `limit`, plus a truncation note).
+ * A leading `name:` that names a mounted memory runs the rest of the goal there.
+ */
+export const queryLogic = defineTool({
   name: "query_logic",
   description:
     "Execute a Prolog goal and return all variable bindings as JSON (one object per solution; [] when none). Read-only.",
@@ -27,6 +31,7 @@ export const queryLogic: ToolSpec = {
       type: "string",
       required: true,
       description: "The goal, one term. Example: grandparent(tom, X)",
+      checks: [notBlank("Goal must not be empty")],
     },
     {
       name: "limit",
@@ -39,32 +44,32 @@ export const queryLogic: ToolSpec = {
   ],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const goal = reqString(args, "goal");
+  async run(ctx, a) {
     const limits = ctx.project.limits;
-    const limit = optInteger(args, "limit", 1, limits.maxSolutions) ?? limits.defaultSolutions;
-    if (!goal.trim()) return fail("Goal must not be empty");
+    const limit = a.limit ?? limits.defaultSolutions;
     // Cross-memory read: a leading `name:` naming a mounted memory runs the rest there.
-    let text = goal;
-    const prefix = /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])([^]*)$/.exec(goal);
-    if (prefix && memoryName(ctx) === "default" && ctx.project.entry(prefix[1])) {
-      ctx = { ...ctx, args: { ...ctx.args, memory: prefix[1] } };
+    let text = a.goal;
+    const prefix = /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])([^]*)$/.exec(a.goal);
+    if (prefix && isDefaultMemory(ctx.memory) && ctx.project.entry(prefix[1])) {
+      ctx = { ...ctx, memory: prefix[1] };
       text = prefix[2];
     }
-    const r = await readOp(ctx, "query", [text, limit, limits.inferenceLimit]);
-    if (!r.ok) return fail(`Query execution failed: ${r.error}`);
-    const texts = [r.value.solutions as string];
-    if (r.value.truncated) {
-      texts.push(
-        `truncated: showing the first ${limit} solutions; pass a larger "limit" (at most ${limits.maxSolutions}) to see more`,
-      );
-    }
-    return { texts, isError: false };
+    const r = await readOp(
+      ctx,
+      "query",
+      [text, limit, limits.inferenceLimit],
+      (e) => refuse(`Query execution failed: ${e}`),
+    );
+    if (!r.truncated) return ok(r.solutions);
+    return ok(
+      r.solutions,
+      `truncated: showing the first ${limit} solutions; pass a larger "limit" (at most ${limits.maxSolutions}) to see more`,
+    );
   },
-};
+});
 
-/** trace_dependency */
-export const traceDependency: ToolSpec = {
+/** trace_dependency: the nodes X with path(X, start_node), as a JSON array. */
+export const traceDependency = defineTool({
   name: "trace_dependency",
   description:
     "List the nodes X with path(X, start_node). Define path/2 with the destination first and the source second, e.g. path(X, S) :- depends_on(S, X). path(X, S) :- depends_on(S, Y), path(X, Y).",
@@ -73,22 +78,31 @@ export const traceDependency: ToolSpec = {
     type: "string",
     required: true,
     description: "An atom naming the start node. Example: app",
+    checks: [
+      { channel: "message", ok: (v) => v !== "", text: () => "start_node must not be empty" },
+      {
+        channel: "message",
+        ok: (v) => /^[a-z_][A-Za-z0-9_]*$/.test(v),
+        text: () => "start_node must be a valid Prolog atom",
+      },
+    ],
   }],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const start = reqString(args, "start_node");
-    if (!start) return fail("start_node must not be empty");
-    if (!/^[a-z_][A-Za-z0-9_]*$/.test(start)) return fail("start_node must be a valid Prolog atom");
+  async run(ctx, a) {
     const limits = ctx.project.limits;
-    const r = await readOp(ctx, "trace", [start, limits.defaultSolutions, limits.inferenceLimit]);
-    if (!r.ok) return fail(`Query execution failed: ${r.error}`);
-    return ok(JSON.stringify(r.value));
+    const r = await readOp(
+      ctx,
+      "trace",
+      [a.start_node, limits.defaultSolutions, limits.inferenceLimit],
+      (e) => refuse(`Query execution failed: ${e}`),
+    );
+    return ok(JSON.stringify(r));
   },
-};
+});
 
-/** verify_consistency */
-export const verifyConsistency: ToolSpec = {
+/** verify_consistency: the solutions of integrity_violation[_<scope>](X), as JSON. */
+export const verifyConsistency = defineTool({
   name: "verify_consistency",
   description:
     "Report integrity violations: the solutions X of integrity_violation(X), or of integrity_violation_<scope>(X) when a scope is given.",
@@ -96,24 +110,30 @@ export const verifyConsistency: ToolSpec = {
     name: "scope",
     type: "string",
     required: false,
+    default: "",
     description: "Optional suffix of the checking predicate. Example: billing",
+    checks: [{
+      channel: "message",
+      ok: (v) => v === "" || /^[A-Za-z0-9_]+$/.test(v),
+      text: () => "scope must contain only letters, digits and underscores",
+    }],
   }],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const scope = optString(args, "scope") ?? "";
-    if (scope && !/^[A-Za-z0-9_]+$/.test(scope)) {
-      return fail("scope must contain only letters, digits and underscores");
-    }
+  async run(ctx, a) {
     const limits = ctx.project.limits;
-    const r = await readOp(ctx, "verify", [scope, limits.defaultSolutions, limits.inferenceLimit]);
-    if (!r.ok) return fail(`Consistency check failed: ${r.error}`);
-    return ok(JSON.stringify(r.value));
+    const r = await readOp(
+      ctx,
+      "verify",
+      [a.scope, limits.defaultSolutions, limits.inferenceLimit],
+      (e) => refuse(`Consistency check failed: ${e}`),
+    );
+    return ok(JSON.stringify(r));
   },
-};
+});
 
-/** explain_why */
-export const explainWhy: ToolSpec = {
+/** explain_why: the proof tree of a goal's first proof as JSON, cut at `max_depth`. */
+export const explainWhy = defineTool({
   name: "explain_why",
   description:
     "Explain why a fact holds: a proof tree of its first proof, {goal, proven, children}, each child checked.",
@@ -123,6 +143,12 @@ export const explainWhy: ToolSpec = {
       type: "string",
       required: true,
       description: "The goal to explain. Example: grandparent(tom, ann)",
+      typeError: "'fact' must be a non-empty string",
+      checks: [{
+        channel: "InvalidArguments",
+        ok: (v) => v.trim() !== "",
+        text: () => "'fact' must be a non-empty string",
+      }],
     },
     {
       name: "max_depth",
@@ -130,30 +156,28 @@ export const explainWhy: ToolSpec = {
       required: false,
       minimum: 0,
       maximum: 1000,
+      default: 1000,
       description: 'Depth of the tree (default 1000); deeper nodes get "truncated": true. Example: 3',
     },
   ],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const fact = optString(args, "fact");
-    if (fact === undefined || !fact.trim()) {
-      throw new ToolError("InvalidArguments", "'fact' must be a non-empty string");
-    }
-    const depth = optInteger(args, "max_depth", 0, 1000) ?? 1000;
-    const r = await readOp(ctx, "explain", [fact, depth, ctx.project.limits.inferenceLimit]);
-    if (!r.ok) {
-      if (r.kind === "syntax" || r.kind === "unsafe") {
-        return fail(`Cannot explain ${display(fact)}: ${r.error}`);
-      }
-      throw new ToolError("ExecutionFailed", r.error);
-    }
-    return ok(JSON.stringify(r.value));
+  async run(ctx, a) {
+    const tree = await readOp(
+      ctx,
+      "explain",
+      [a.fact, a.max_depth, ctx.project.limits.inferenceLimit],
+      (e, kind) =>
+        kind === "syntax" || kind === "unsafe"
+          ? refuse(`Cannot explain ${display(a.fact)}: ${e}`)
+          : execFailed(e),
+    );
+    return ok(JSON.stringify(tree));
   },
-};
+});
 
-/** get_knowledge_schema */
-export const getKnowledgeSchema: ToolSpec = {
+/** get_knowledge_schema: the user predicates with arity, type and clause count, as JSON. */
+export const getKnowledgeSchema = defineTool({
   name: "get_knowledge_schema",
   description:
     "List the predicates in the knowledge base with arity, type (fact/rule/both) and clause count.",
@@ -161,8 +185,6 @@ export const getKnowledgeSchema: ToolSpec = {
   hints: READ,
   memory: "read",
   async run(ctx) {
-    const r = await readOp(ctx, "schema", []);
-    if (!r.ok) throw new ToolError("ExecutionFailed", r.error);
-    return ok(JSON.stringify(r.value));
+    return ok(JSON.stringify(await readOp(ctx, "schema", [])));
   },
-};
+});

@@ -1,25 +1,33 @@
 /** Tools that work across memories: find_predicate_references, rename_predicate, get_kb_overview. */
-import { PersistenceError } from "../core/knowledge_base.ts";
-import { isAtomName, optInteger, reqString } from "./args.ts";
-import { isResult, memoryName, target } from "./engine_calls.ts";
-import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
+import type { References } from "../engine/ops.ts";
+import { atomName, isAtomName } from "./args.ts";
+import { use } from "./engine_calls.ts";
+import { defineTool, execFailed, invalid, ok, refuse } from "./types.ts";
 
-/** Upstream boolean convention: JSON true/false or the string "true". */
-function bool(v: unknown, fallback: boolean): boolean {
-  if (v === undefined || v === null) return fallback;
-  return v === true || v === "true";
+/** Sort by the given string fields, in order. */
+function by<T>(...keys: (keyof T)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const k of keys) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+    return 0;
+  };
 }
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-/** find_predicate_references */
-export const findPredicateReferences: ToolSpec = {
+/**
+ * find_predicate_references: rules calling a predicate, its fact count and assumption links, in
+ * one memory or (memory `__all__`) every mounted one, as JSON.
+ */
+export const findPredicateReferences = defineTool({
   name: "find_predicate_references",
   description:
     "Find where a predicate is used: rules whose bodies call it, its fact count, and assumptions about its facts. memory may be __all__.",
   params: [
-    { name: "functor", type: "string", required: true, description: "Predicate name. Example: task_status" },
+    {
+      name: "functor",
+      type: "string",
+      required: true,
+      description: "Predicate name. Example: task_status",
+      checks: [atomName((f) => `'functor' must be an atom name, got '${f}'`)],
+    },
     {
       name: "arity",
       type: "integer",
@@ -32,55 +40,41 @@ export const findPredicateReferences: ToolSpec = {
       name: "include_cross_memory_refs",
       type: "boolean",
       required: false,
+      default: true,
       description: "Report module-qualified references (default true). Example: true",
     },
   ],
   hints: { readOnly: true, destructive: false, idempotent: true },
   memory: "read",
-  async run(ctx, args) {
-    const functor = reqString(args, "functor");
-    if (!isAtomName(functor)) {
-      throw new ToolError("InvalidArguments", `'functor' must be an atom name, got '${functor}'`);
-    }
-    const arity = optInteger(args, "arity", 0, 1024);
-    const cross = bool(args.include_cross_memory_refs, true);
-    const mem = memoryName(ctx);
-    const memories = mem === "__all__" ? await ctx.project.mountedMemories() : [{
-      entry: { name: mem },
-      kb: await (async () => {
-        const kb = await target(ctx, "read");
-        if (isResult(kb)) throw new ToolError("ExecutionFailed", kb.texts[0]);
-        return kb;
-      })(),
-    }];
-    const out: Json = {
+  async run(ctx, a) {
+    const mem = ctx.memory;
+    const memories = mem === "__all__"
+      ? await ctx.project.mountedMemories()
+      : [{ entry: { name: mem }, kb: await use(ctx, "read") }];
+    const out: References = {
       rules: [],
       direct_facts_count: 0,
       facts_referenced_in_assumptions: [],
       cross_memory_refs: [],
     };
     for (const { entry, kb } of memories) {
-      const r = await kb.read("references", [functor, arity ?? -1, entry.name]);
-      if (!r.ok) throw new ToolError("ExecutionFailed", r.error);
+      const r = await kb.read("references", [a.functor, a.arity ?? -1, entry.name]);
+      if (!r.ok) throw execFailed(r.error);
       out.rules.push(...r.value.rules);
       out.direct_facts_count += r.value.direct_facts_count;
       out.facts_referenced_in_assumptions.push(...r.value.facts_referenced_in_assumptions);
-      if (cross) out.cross_memory_refs.push(...r.value.cross_memory_refs);
+      if (a.include_cross_memory_refs) out.cross_memory_refs.push(...r.value.cross_memory_refs);
     }
-    const by = (...keys: string[]) => (a: Json, b: Json) => {
-      for (const k of keys) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
-      return 0;
-    };
     out.rules.sort(by("memory", "head", "body"));
     out.facts_referenced_in_assumptions.sort(by("memory", "assumption", "fact"));
     out.cross_memory_refs.sort(by("memory", "qualifier", "head", "body"));
     return ok(JSON.stringify({
-      target: arity === undefined ? functor : `${functor}/${arity}`,
+      target: a.arity === undefined ? a.functor : `${a.functor}/${a.arity}`,
       memory: mem,
       ...out,
     }));
   },
-};
+});
 
 const OPERATORS2 = new Set([
   "=",
@@ -107,8 +101,11 @@ const OPERATORS2 = new Set([
   ":-",
 ]);
 
-/** rename_predicate */
-export const renamePredicate: ToolSpec = {
+/**
+ * rename_predicate: rename a predicate at the term level (clauses, calling rule bodies, assumption
+ * links, sources) in one planned transaction; dry_run plans on a read without committing.
+ */
+export const renamePredicate = defineTool({
   name: "rename_predicate",
   description:
     "Rename a predicate in a memory at the term level: its clauses, rule bodies that call it, assumption links and sources; dry_run reports without changing anything.",
@@ -127,56 +124,49 @@ export const renamePredicate: ToolSpec = {
       name: "dry_run",
       type: "boolean",
       required: false,
+      default: false,
       description: "Only report what would change. Example: true",
     },
     {
       name: "propagate_cross_memory_refs",
       type: "boolean",
       required: false,
+      default: false,
       description:
         "Also rewrite references held by other memories (rules cannot reference other memories in zpm, so there are none). Example: false",
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
   memory: "write",
-  async run(ctx, args) {
-    const oldF = reqString(args, "old_functor");
-    const newF = reqString(args, "new_functor");
-    const arity = optInteger(args, "arity", 0, 1024);
-    const dryRun = bool(args.dry_run, false);
+  async run(ctx, a) {
+    const { old_functor: oldF, new_functor: newF, arity, dry_run: dryRun } = a;
+    // Operators are refused before the atom-name checks (upstream order), so those stay here.
     if (arity !== undefined) {
       const isOp = (f: string) =>
         (arity === 2 && OPERATORS2.has(f)) || (arity === 1 && (f === ":-" || f === "\\+")) ||
         (arity === 0 && f === "!");
-      if (isOp(oldF)) return fail(`Cannot rename operator ${oldF}/${arity}`);
-      if (isOp(newF)) return fail(`Cannot use operator ${newF}/${arity} as the new name`);
+      if (isOp(oldF)) throw refuse(`Cannot rename operator ${oldF}/${arity}`);
+      if (isOp(newF)) throw refuse(`Cannot use operator ${newF}/${arity} as the new name`);
     }
     for (const [k, v] of [["old_functor", oldF], ["new_functor", newF]]) {
-      if (!isAtomName(v)) throw new ToolError("InvalidArguments", `'${k}' must be an atom name, got '${v}'`);
+      if (!isAtomName(v)) throw invalid(`'${k}' must be an atom name, got '${v}'`);
     }
-    if (oldF === newF) return fail(`Cannot rename ${oldF} to itself`);
-    const kb = await target(ctx, dryRun ? "read" : "write");
-    if (isResult(kb)) return kb;
-    let reply;
-    try {
-      reply = dryRun
-        ? await kb.read("rename", [oldF, newF, arity ?? -1])
-        : (await kb.mutate("rename", [oldF, newF, arity ?? -1])).reply;
-    } catch (e) {
-      if (e instanceof PersistenceError) throw new ToolError("ExecutionFailed", e.message);
-      throw e;
-    }
-    if (!reply.ok) return fail(`Rename failed: ${reply.error}`);
+    if (oldF === newF) throw refuse(`Cannot rename ${oldF} to itself`);
+    const kb = await use(ctx, dryRun ? "read" : "write");
+    const args: [string, string, number] = [oldF, newF, arity ?? -1];
+    // A committed rename reports no degraded-persistence warning (unlike the mutation tools).
+    const reply = dryRun ? await kb.read("rename", args) : (await kb.mutate("rename", args)).reply;
+    if (!reply.ok) throw refuse(`Rename failed: ${reply.error}`);
     const r = reply.value.result;
-    const warnings = (r.kb_file_rules as string[]).map((clause) => ({
-      memory: memoryName(ctx),
+    const warnings = r.kb_file_rules.map((clause) => ({
+      memory: ctx.memory,
       refs: 1,
       reason: `rule from a knowledge file was not rewritten (edit the file): ${clause}`,
     }));
-    const out: Json = {
+    const out = {
       old_functor: oldF,
       new_functor: newF,
-      memory: memoryName(ctx),
+      memory: ctx.memory,
       ...(r.arity !== undefined ? { arity: r.arity } : {}),
       dry_run: dryRun,
       renamed_facts: r.renamed_facts,
@@ -190,12 +180,15 @@ export const renamePredicate: ToolSpec = {
     };
     return ok(JSON.stringify(out));
   },
-};
+});
 
 const BUDGET = 64 * 1024;
 
-/** get_kb_overview */
-export const getKbOverview: ToolSpec = {
+/**
+ * get_kb_overview: predicates with kinds, counts and sample clauses, assumptions, snapshots,
+ * persistence and mounts of one memory, as JSON of at most 64 KiB (samples are halved to fit).
+ */
+export const getKbOverview = defineTool({
   name: "get_kb_overview",
   description:
     "One-call overview of a memory: predicates with kinds, counts and sample clauses, assumptions, snapshots, persistence and mounts (at most 64 KiB).",
@@ -203,15 +196,16 @@ export const getKbOverview: ToolSpec = {
     name: "sample_size",
     type: "integer",
     required: false,
+    default: 2,
+    loose: true,
     description: "Sample clauses per predicate, 0..50 (default 2). Example: 2",
   }],
   hints: { readOnly: true, destructive: false, idempotent: true },
   memory: "read",
-  async run(ctx, args) {
-    const raw = args.sample_size;
-    let sample = typeof raw === "number" && Number.isInteger(raw) ? Math.max(0, Math.min(50, raw)) : 2;
-    const kb = await target(ctx, "read");
-    if (isResult(kb)) return kb;
+  async run(ctx, a) {
+    // Clamped silently (no schema bounds, as upstream).
+    let sample = Math.max(0, Math.min(50, a.sample_size));
+    const kb = await use(ctx, "read");
     const snaps = await kb.snapshots();
     const walPending = await kb.pendingTransactions();
     const mounts = (await ctx.project.listMemories()).filter((m) => m.mounted)
@@ -221,9 +215,9 @@ export const getKbOverview: ToolSpec = {
     // One engine call; samples are then cut in JS (each rebuild used to re-read every clause, which
     // with a 1 MB fact took longer than the deadline), and very long texts are clipped.
     const r = await kb.read("overview", [sample]);
-    if (!r.ok) return fail(`Overview failed: ${r.error}`);
-    const predicates = (r.value.predicates as Json[]).map((p) => ({ ...p, samples: p.samples.map(clip) }));
-    const assumptions = { ...r.value.assumptions, names: (r.value.assumptions.names as string[]).map(clip) };
+    if (!r.ok) throw refuse(`Overview failed: ${r.error}`);
+    const predicates = r.value.predicates.map((p) => ({ ...p, samples: p.samples.map(clip) }));
+    const assumptions = { ...r.value.assumptions, names: r.value.assumptions.names.map(clip) };
     const build = (n: number): string =>
       JSON.stringify({
         predicates: predicates.map((p) => ({ ...p, samples: p.samples.slice(0, n) })),
@@ -247,7 +241,7 @@ export const getKbOverview: ToolSpec = {
     }
     return ok(text);
   },
-};
+});
 
 /** Longest sample clause or assumption name shown by get_kb_overview. */
 const MAX_TEXT = 4096;

@@ -1,89 +1,79 @@
 /** Persistence tools: save/restore/list snapshots and the persistence status. */
-import { PersistenceError } from "../core/knowledge_base.ts";
-import { reqString } from "./args.ts";
-import { isResult, target } from "./engine_calls.ts";
-import { ok, ToolError, type ToolSpec } from "./types.ts";
+import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import type { KnowledgeBase } from "../core/knowledge_base.ts";
+import { use } from "./engine_calls.ts";
+import { defineTool, type Hints, ok, type ToolSpec } from "./types.ts";
 
-function asToolError(e: unknown): never {
-  if (e instanceof PersistenceError || e instanceof Error) throw new ToolError("ExecutionFailed", e.message);
-  throw e;
+/** What distinguishes save_snapshot from restore_snapshot; everything else is shared. */
+interface SnapshotAction {
+  name: string;
+  description: string;
+  nameDescription: string;
+  hints: Hints;
+  /** Past participle used in the success text ("saved", "restored"). */
+  done: string;
+  /** The knowledge-base call; a thrown error is reported as `ExecutionFailed: <message>`. */
+  act: (kb: KnowledgeBase, snapshot: string) => Promise<unknown>;
 }
 
-/** save_snapshot */
-export const saveSnapshot: ToolSpec = {
+/** A tool that acts on the named snapshot of the target memory (write access). */
+function snapshotTool(s: SnapshotAction): ToolSpec {
+  return defineTool({
+    name: s.name,
+    description: s.description,
+    params: [{ name: "name", type: "string", required: true, description: s.nameDescription }],
+    hints: s.hints,
+    memory: "write",
+    async run(ctx, a) {
+      await s.act(await use(ctx, "write"), a.name);
+      return ok(`Snapshot '${a.name}' ${s.done} successfully.`);
+    },
+  });
+}
+
+/** save_snapshot: write the whole knowledge base as a named snapshot and start a fresh journal. */
+export const saveSnapshot = snapshotTool({
   name: "save_snapshot",
   description: "Save the whole knowledge base as a named snapshot and start a fresh journal.",
-  params: [{
-    name: "name",
-    type: "string",
-    required: true,
-    description: "Snapshot name: letters, digits, '_', '-', '.'. Example: before-refactor",
-  }],
+  nameDescription: "Snapshot name: letters, digits, '_', '-', '.'. Example: before-refactor",
   hints: { readOnly: false, destructive: false, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const name = reqString(args, "name");
-    const kb = await target(ctx, "write");
-    if (isResult(kb)) return kb;
-    try {
-      await kb.saveSnapshot(name);
-    } catch (e) {
-      asToolError(e);
-    }
-    return ok(`Snapshot '${name}' saved successfully.`);
-  },
-};
+  done: "saved",
+  act: (kb, name) => kb.saveSnapshot(name),
+});
 
-/** restore_snapshot */
-export const restoreSnapshot: ToolSpec = {
+/** restore_snapshot: replace the knowledge base with a validated snapshot, durably. */
+export const restoreSnapshot = snapshotTool({
   name: "restore_snapshot",
   description:
     "Replace the knowledge base with a saved snapshot (validated first; the restored state is durable).",
-  params: [{
-    name: "name",
-    type: "string",
-    required: true,
-    description: "Snapshot name. Example: before-refactor",
-  }],
+  nameDescription: "Snapshot name. Example: before-refactor",
   hints: { readOnly: false, destructive: true, idempotent: false },
-  memory: "write",
-  async run(ctx, args) {
-    const name = reqString(args, "name");
-    const kb = await target(ctx, "write");
-    if (isResult(kb)) return kb;
-    try {
-      await kb.restoreSnapshot(name);
-    } catch (e) {
-      asToolError(e);
-    }
-    return ok(`Snapshot '${name}' restored successfully.`);
-  },
-};
+  done: "restored",
+  act: (kb, name) => kb.restoreSnapshot(name),
+});
 
-/** list_snapshots */
-export const listSnapshotsTool: ToolSpec = {
+/** list_snapshots: the target memory's snapshot file names, newest first. */
+export const listSnapshotsTool = defineTool({
   name: "list_snapshots",
   description: "List saved snapshots, newest first.",
   params: [],
   hints: { readOnly: true, destructive: false, idempotent: true },
   memory: "read",
   async run(ctx) {
-    const kb = await target(ctx, "read");
-    if (isResult(kb)) return kb;
-    const snaps = await kb.snapshots();
+    const snaps = await (await use(ctx, "read")).snapshots();
     return ok(`Snapshots: [${snaps.map((s) => s.name).join(", ")}]`);
   },
-};
+});
 
-/** get_persistence_status */
-export const getPersistenceStatus: ToolSpec = {
+/** get_persistence_status: status, directory, last snapshot, journal size and damage of `default`. */
+export const getPersistenceStatus = defineTool({
   name: "get_persistence_status",
   description:
     "Report the persistence status of the default memory: status, directory, last snapshot, journal size.",
   params: [],
   hints: { readOnly: true, destructive: false, idempotent: true },
   async run(ctx) {
-    const kb = await ctx.project.memory("default");
+    const kb = await ctx.project.memory(DEFAULT_MEMORY);
     await kb.refresh();
     const snaps = await kb.snapshots();
     const lines = [
@@ -102,4 +92,4 @@ export const getPersistenceStatus: ToolSpec = {
     for (const w of kb.warnings.slice(-10)) lines.push(`warning: ${w}`);
     return ok(lines.join("\n"));
   },
-};
+});

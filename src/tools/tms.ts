@@ -1,11 +1,11 @@
 /**
  * Truth maintenance tools: assume_fact, retract_assumption, get_belief_status, get_justification,
- * list_assumptions, retract_assumptions. The work happens on terms inside Prolog (tms.pl.ts); each
+ * list_assumptions, retract_assumptions. The work happens on terms inside Prolog (src/engine/prolog/tms.pl); each
  * mutation is one planned change committed as one journal transaction.
  */
-import { display, isAtomName, reqString } from "./args.ts";
-import { mutateOp, readOp } from "./engine_calls.ts";
-import { fail, ok, ToolError, type ToolSpec } from "./types.ts";
+import { atomName, display, notBlank } from "./args.ts";
+import { mutationTool, readOp } from "./engine_calls.ts";
+import { defineTool, execFailed, ok, type Param, refuse } from "./types.ts";
 
 const READ = { readOnly: true, destructive: false, idempotent: true };
 
@@ -14,27 +14,17 @@ export function isGlobPattern(s: string): boolean {
   return /^[a-z*?][A-Za-z0-9_*?]*$/.test(s);
 }
 
-/** The `assumption` argument: required and a valid atom name, else InvalidArguments. */
-function assumptionArg(args: Record<string, unknown>): string {
-  const a = reqString(args, "assumption");
-  if (!isAtomName(a)) {
-    throw new ToolError(
-      "InvalidArguments",
-      `'assumption' must be an atom name matching [a-z][A-Za-z0-9_]* (got '${a}')`,
-    );
-  }
-  return a;
-}
-
+/** The required `assumption` argument: a valid atom name, else InvalidArguments. */
 const ASSUMPTION_PARAM = {
   name: "assumption",
-  type: "string" as const,
+  type: "string",
   required: true,
   description: "Assumption name: a lowercase atom ([a-z][A-Za-z0-9_]*). Example: api_healthy",
-};
+  checks: [atomName((a) => `'assumption' must be an atom name matching [a-z][A-Za-z0-9_]* (got '${a}')`)],
+} as const satisfies Param;
 
-/** assume_fact */
-export const assumeFact: ToolSpec = {
+/** assume_fact: assert a fact (once) and link it to an assumption (once). */
+export const assumeFact = mutationTool({
   name: "assume_fact",
   description:
     "Assert a fact under a named assumption; retracting the assumption later removes the facts that only it supports.",
@@ -45,53 +35,38 @@ export const assumeFact: ToolSpec = {
       required: true,
       positional: true,
       description: "The fact as Prolog text, one term (no rules). Example: healthy(api)",
+      checks: [notBlank("assume_fact: fact must not be empty")],
     },
     ASSUMPTION_PARAM,
   ],
   hints: { readOnly: false, destructive: false, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const fact = reqString(args, "fact");
-    const assumption = assumptionArg(args);
-    if (!fact.trim()) return fail("assume_fact: fact must not be empty");
-    return await mutateOp(
-      ctx,
-      "tms_assume",
-      [fact, assumption],
-      (r) =>
-        r.rule
-          ? fail("assume_fact: fact must not contain rule syntax")
-          : ok(`Assumed: ${display(fact)} under assumption '${assumption}'`),
-      (e) => fail(`assume_fact: failed to assert fact: ${display(fact)} (${e})`),
-    );
+  op: "tms_assume",
+  args: (a) => [a.fact, a.assumption],
+  ok: (a, r) => {
+    if (r.rule) throw refuse("assume_fact: fact must not contain rule syntax");
+    return `Assumed: ${display(a.fact)} under assumption '${a.assumption}'`;
   },
-};
+  failure: (a, e) => `assume_fact: failed to assert fact: ${display(a.fact)} (${e})`,
+});
 
-/** retract_assumption */
-export const retractAssumption: ToolSpec = {
+/** retract_assumption: drop an assumption's links and the facts nothing else supports. */
+export const retractAssumption = mutationTool({
   name: "retract_assumption",
   description:
     "Retract an assumption: drop its justifications and remove every fact no other assumption supports (facts asserted on their own stay).",
   params: [ASSUMPTION_PARAM],
   hints: { readOnly: false, destructive: true, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const assumption = assumptionArg(args);
-    return await mutateOp(
-      ctx,
-      "tms_retract",
-      [assumption],
-      (r) =>
-        r.found
-          ? ok(`Retracted assumption '${assumption}': ${r.removed} fact(s) removed`)
-          : fail(`Unknown assumption '${assumption}'`),
-      (e) => fail(`Failed to retract assumption '${assumption}': ${e}`),
-    );
+  op: "tms_retract",
+  args: (a) => [a.assumption],
+  ok: (a, r) => {
+    if (!r.found) throw refuse(`Unknown assumption '${a.assumption}'`);
+    return `Retracted assumption '${a.assumption}': ${r.removed} fact(s) removed`;
   },
-};
+  failure: (a, e) => `Failed to retract assumption '${a.assumption}': ${e}`,
+});
 
-/** get_belief_status */
-export const getBeliefStatus: ToolSpec = {
+/** get_belief_status: whether a fact is believed (in/out), its assumptions, source and presence. */
+export const getBeliefStatus = defineTool({
   name: "get_belief_status",
   description:
     'Report whether a fact is believed: {"status":"in"|"out","justifications":[assumptions],"source":…,"present":…}; in only while the fact is stored and justified.',
@@ -101,52 +76,47 @@ export const getBeliefStatus: ToolSpec = {
     required: true,
     description:
       "The fact, one term (a pattern such as healthy(X) matches every link). Example: healthy(api)",
+    checks: [notBlank("get_belief_status: fact must not be empty")],
   }],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const fact = reqString(args, "fact");
-    if (!fact.trim()) return fail("get_belief_status: fact must not be empty");
-    const r = await readOp(ctx, "tms_belief", [fact]);
-    if (!r.ok) {
-      if (r.kind === "syntax") return fail(`get_belief_status: invalid fact: ${r.error}`);
-      throw new ToolError("ExecutionFailed", r.error);
-    }
-    return ok(JSON.stringify(r.value));
+  async run(ctx, a) {
+    const belief = await readOp(
+      ctx,
+      "tms_belief",
+      [a.fact],
+      (e, kind) => kind === "syntax" ? refuse(`get_belief_status: invalid fact: ${e}`) : execFailed(e),
+    );
+    return ok(JSON.stringify(belief));
   },
-};
+});
 
-/** get_justification */
-export const getJustification: ToolSpec = {
+/** get_justification: the facts an assumption supports, as a JSON array of terms. */
+export const getJustification = defineTool({
   name: "get_justification",
   description: "List the facts an assumption supports, as a JSON array of Prolog terms ([] when none).",
   params: [ASSUMPTION_PARAM],
   hints: READ,
   memory: "read",
-  async run(ctx, args) {
-    const assumption = assumptionArg(args);
-    const r = await readOp(ctx, "tms_justification", [assumption]);
-    if (!r.ok) throw new ToolError("ExecutionFailed", r.error);
-    return ok(JSON.stringify(r.value));
+  async run(ctx, a) {
+    return ok(JSON.stringify(await readOp(ctx, "tms_justification", [a.assumption])));
   },
-};
+});
 
-/** list_assumptions */
-export const listAssumptions: ToolSpec = {
+/** list_assumptions: the assumptions that support at least one fact, as a JSON array. */
+export const listAssumptions = defineTool({
   name: "list_assumptions",
   description: "List the assumptions that support at least one fact, as a JSON array of names.",
   params: [],
   hints: READ,
   memory: "read",
   async run(ctx) {
-    const r = await readOp(ctx, "tms_list", []);
-    if (!r.ok) throw new ToolError("ExecutionFailed", r.error);
-    return ok(JSON.stringify(r.value));
+    return ok(JSON.stringify(await readOp(ctx, "tms_list", [])));
   },
-};
+});
 
-/** retract_assumptions */
-export const retractAssumptions: ToolSpec = {
+/** retract_assumptions: retract every assumption whose name matches a glob. */
+export const retractAssumptions = mutationTool({
   name: "retract_assumptions",
   description:
     "Retract every assumption whose name matches a glob pattern (* any run, ? one character), as retract_assumption does for each.",
@@ -155,23 +125,15 @@ export const retractAssumptions: ToolSpec = {
     type: "string",
     required: true,
     description: "Glob over assumption names ([a-z*?][A-Za-z0-9_*?]*). Example: hyp_*",
+    checks: [{
+      channel: "InvalidArguments",
+      ok: isGlobPattern,
+      text: (p) => `'pattern' must match [a-z*?][A-Za-z0-9_*?]* (got '${p}')`,
+    }],
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
-  memory: "write",
-  async run(ctx, args) {
-    const pattern = reqString(args, "pattern");
-    if (!isGlobPattern(pattern)) {
-      throw new ToolError(
-        "InvalidArguments",
-        `'pattern' must match [a-z*?][A-Za-z0-9_*?]* (got '${pattern}')`,
-      );
-    }
-    return await mutateOp(
-      ctx,
-      "tms_retract_glob",
-      [pattern],
-      (r) => ok(`Retracted pattern '${pattern}': ${r.count} assumption(s) removed`),
-      (e) => fail(`Failed to retract pattern '${pattern}': ${e}`),
-    );
-  },
-};
+  op: "tms_retract_glob",
+  args: (a) => [a.pattern],
+  ok: (a, r) => `Retracted pattern '${a.pattern}': ${r.count} assumption(s) removed`,
+  failure: (a, e) => `Failed to retract pattern '${a.pattern}': ${e}`,
+});

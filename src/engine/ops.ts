@@ -1,0 +1,134 @@
+/**
+ * The engine's operations: every `op_(Name, Args, Reply)` clause of the Prolog sources
+ * (src/engine/prolog/*.pl) with the argument tuple it takes and the JSON value it replies with.
+ * `Engine.call`, `KnowledgeBase.read` and `KnowledgeBase.mutate` are typed by this table.
+ */
+import type { PlannedRecord } from "./types.ts";
+
+/** Reply of a planned mutation: the tool-level result and the journal records the plan emitted. */
+export interface Planned<R> {
+  result: R;
+  records: PlannedRecord[];
+}
+
+/** One node of an explain_why proof tree. */
+export interface ProofNode {
+  goal: string;
+  proven: boolean;
+  children: ProofNode[];
+  /** Present (true) when the depth limit cut the children of this node. */
+  truncated?: true;
+}
+
+/** A rule whose body mentions a predicate (find_predicate_references). */
+export interface RuleRef {
+  head: string;
+  body: string;
+  memory: string;
+}
+
+/** What `references` replies for one memory. */
+export interface References {
+  rules: RuleRef[];
+  direct_facts_count: number;
+  facts_referenced_in_assumptions: { assumption: string; fact: string; memory: string }[];
+  cross_memory_refs: (RuleRef & { qualifier: string })[];
+}
+
+/** Result of a rename plan (also of a dry run); `arity` is absent when the predicate is unknown. */
+export interface RenameResult {
+  arity?: number;
+  renamed_facts: number;
+  renamed_rules: number;
+  preserved_assumptions: number;
+  rewritten_rule_bodies: { head: string; old_body: string; new_body: string }[];
+  affected_rule_ids: string[];
+  /** Rules from read-only knowledge files that mention the predicate and were left alone. */
+  kb_file_rules: string[];
+}
+
+/** One predicate of the overview, with up to `sample` clause texts. */
+export interface OverviewPredicate {
+  functor: string;
+  arity: number;
+  kind: "fact" | "rule" | "both";
+  count: number;
+  samples: string[];
+}
+
+/** Result of tms_assume: a rule is refused (rule: true), else what was stored and linked. */
+export type AssumeResult =
+  | { rule: true }
+  | { rule: false; fact: string; assumption: string; asserted: boolean; new_link: boolean };
+
+/** Operation name → argument tuple and reply value. Integers are JSON numbers; -1 means "any arity". */
+export interface Ops {
+  setup: { args: [maxKbBytes: number]; reply: boolean };
+  /** Flat list op1, clause1, op2, clause2, … (journal records). */
+  apply: { args: string[]; reply: { applied: number; missed: number } };
+  query: {
+    args: [goal: string, limit: number, inferenceLimit: number];
+    /** `solutions` is a JSON array text, one object of bindings per solution. */
+    reply: { solutions: string; count: number; truncated: boolean };
+  };
+  trace: { args: [start: string, limit: number, inferenceLimit: number]; reply: (string | number)[] };
+  verify: { args: [scope: string, limit: number, inferenceLimit: number]; reply: { violations: string[] } };
+  explain: { args: [goal: string, maxDepth: number, inferenceLimit: number]; reply: ProofNode };
+  schema: {
+    args: [];
+    reply: {
+      predicates: { name: string; arity: number; type: "fact" | "rule" | "both"; count: number }[];
+      total: number;
+    };
+  };
+  remember: { args: [fact: string]; reply: Planned<{ clause: string }> };
+  define_rule: { args: [head: string, body: string]; reply: Planned<{ clause: string }> };
+  forget: { args: [fact: string]; reply: Planned<{ found: boolean; clause: string }> };
+  clear: { args: [pattern: string]; reply: Planned<{ removed: number; pattern: string }> };
+  update: {
+    args: [oldFact: string, newFact: string];
+    reply: Planned<{ found: boolean; old: string; new: string }>;
+  };
+  upsert: { args: [fact: string]; reply: Planned<{ removed: number; pattern: string; clause: string }> };
+  consult_kb: { args: [text: string, label: string]; reply: { added: number; errors: string[] } };
+  /** The whole knowledge base as snapshot text (without the header line). */
+  dump: { args: []; reply: string };
+  load_snapshot: { args: [text: string]; reply: { clauses: number } };
+  canon: { args: [text: string]; reply: string };
+  kb_bytes: { args: []; reply: number };
+  references: { args: [functor: string, arity: number, memory: string]; reply: References };
+  rename: { args: [oldFunctor: string, newFunctor: string, arity: number]; reply: Planned<RenameResult> };
+  overview: {
+    args: [sample: number];
+    reply: { predicates: OverviewPredicate[]; assumptions: { count: number; names: string[] } };
+  };
+  tms_assume: { args: [fact: string, assumption: string]; reply: Planned<AssumeResult> };
+  tms_retract: { args: [assumption: string]; reply: Planned<{ found: boolean; removed: number }> };
+  tms_retract_glob: {
+    args: [pattern: string];
+    reply: Planned<{ assumptions: string[]; count: number; removed: number }>;
+  };
+  tms_belief: {
+    args: [fact: string];
+    reply: { status: "in" | "out"; justifications: string[]; source: string; present: boolean };
+  };
+  tms_justification: { args: [assumption: string]; reply: string[] };
+  tms_list: { args: []; reply: string[] };
+}
+
+/** The name of an engine operation. */
+export type OpName = keyof Ops;
+
+/** The argument tuple of an operation. */
+export type OpArgs<Op extends OpName> = Ops[Op]["args"];
+
+/** The reply value of an operation when it succeeds. */
+export type OpReply<Op extends OpName> = Ops[Op]["reply"];
+
+/** Operations that plan a mutation (reply `{ result, records }`); run them with `KnowledgeBase.mutate`. */
+export type PlannedOp = {
+  [Op in OpName]: OpReply<Op> extends Planned<unknown> ? Op : never;
+}[OpName];
+
+/** The `result` part of a planned operation's reply. */
+export type PlanResult<Op extends PlannedOp> = OpReply<Op>["result"];
