@@ -5,9 +5,18 @@ import { Project, type Runtime } from "../project/project.ts";
 import { initProject, resolveRoot } from "../project/root.ts";
 import { VERSION } from "../version.ts";
 
-/** Write a diagnostic line to stderr. */
+const logTaps = new Set<(message: string) => void>();
+
+/** Write a diagnostic line to stderr (and to every tap, e.g. MCP log notifications). */
 export function log(message: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(message + "\n"));
+  for (const tap of logTaps) tap(message);
+}
+
+/** Also pass every diagnostic line to `tap`; returns the function that removes it. */
+export function onLog(tap: (message: string) => void): () => void {
+  logTaps.add(tap);
+  return () => logTaps.delete(tap);
 }
 
 /** Open the project a command works on; throws with a clear message when it cannot. */

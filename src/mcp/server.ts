@@ -1,62 +1,33 @@
-/** `zpm serve`: the MCP server over stdio, generated from the tool registry. */
-// @deno-types="@modelcontextprotocol/sdk/server/index"
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-// @deno-types="@modelcontextprotocol/sdk/types"
-import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-} from "@modelcontextprotocol/sdk/types.js";
+/** `zpm serve`: the MCP server over stdio, built by `createServer` like every other transport. */
 import type { Project } from "../project/project.ts";
-import { callTool, findTool, TOOLS } from "../tools/registry.ts";
+import { onLog } from "../cli/project_boot.ts";
 import { guardTransport } from "./request_guard.ts";
-import { toolListing } from "./schema.ts";
+import { createServer, sharedState } from "./server_core.ts";
 import { StdioLineTransport } from "./stdio_transport.ts";
 
 /**
  * Serve MCP on stdin/stdout until EOF; resolves after every pending request was answered. Another transport
- * reuses the same semantics by connecting the server to `guardTransport(itsTransport)`.
+ * reuses the same semantics by connecting a `createServer` session to `guardTransport(itsTransport)`.
  */
 export async function serveStdio(project: Project): Promise<void> {
-  const server = new Server(
-    {
-      name: "zpm",
-      version: project.version,
-      title: "zpm",
-    },
-    {
-      capabilities: { tools: { listChanged: false } },
-      instructions:
-        "zpm is a durable Prolog knowledge base. Store facts with remember_fact, rules with define_rule, and ask with query_logic.",
-    },
-  );
-  let queue: Promise<unknown> = Promise.resolve();
-  const listing = TOOLS.map(toolListing);
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
-  server.setRequestHandler(
-    CallToolRequestSchema,
-    (req: { params: { name: string; arguments?: unknown } }) => {
-      const tool = findTool(req.params.name);
-      if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
-      // One call at a time: the engine and the journal see calls in arrival order.
-      const run = queue.then(() => callTool(tool, { project }, req.params.arguments));
-      queue = run.catch(() => {});
-      return run.then((r) => ({
-        content: r.texts.map((text) => ({ type: "text" as const, text })),
-        isError: r.isError,
-      }));
-    },
-  );
+  const shared = sharedState(project);
+  const untap = onLog((line) => shared.logs.forward(line));
+  const server = createServer(shared);
   const closed = new Promise<void>((resolve) => {
-    server.onclose = () => resolve();
+    const prior = server.onclose;
+    server.onclose = () => {
+      prior?.();
+      resolve();
+    };
   });
   // Framing from the stdio transport, MCP request semantics from the guard (shared with other transports).
   const transport = guardTransport(new StdioLineTransport());
-  transport.onclose = () => resolve_();
   let resolve_: () => void = () => {};
   const eof = new Promise<void>((r) => (resolve_ = r));
+  transport.onclose = () => resolve_();
   await server.connect(transport);
   await Promise.race([eof, closed]);
-  await queue;
+  await shared.queue.drain();
+  shared.watcher.stop();
+  untap();
 }

@@ -1,0 +1,113 @@
+/**
+ * The MCP server every transport uses: capabilities, tools, resources, prompts, logging and completion,
+ * built once per client session over one shared project, call queue, change watcher and log hub.
+ */
+// @deno-types="@modelcontextprotocol/sdk/server/index"
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+// @deno-types="@modelcontextprotocol/sdk/types"
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Project } from "../project/project.ts";
+import { callTool, findTool, TOOLS } from "../tools/registry.ts";
+import { refusal } from "./access.ts";
+import { type Grant, OPEN_GRANT } from "./auth.ts";
+import { CallQueue } from "./call_queue.ts";
+import { registerCompletion } from "./completion.ts";
+import { LogHub } from "./logging.ts";
+import { registerPrompts } from "./prompts.ts";
+import { ChangeWatcher, registerResources } from "./resources.ts";
+import { toolListing } from "./schema.ts";
+
+/** What every session of one server process shares. */
+export interface ServerShared {
+  project: Project;
+  /** Calls into the project, one at a time across all sessions. */
+  queue: CallQueue;
+  watcher: ChangeWatcher;
+  logs: LogHub;
+}
+
+/** The shared state for `project` (one per process). */
+export function sharedState(project: Project): ServerShared {
+  const queue = new CallQueue();
+  return { project, queue, watcher: new ChangeWatcher(project, queue), logs: new LogHub() };
+}
+
+/** Per-session options. */
+export interface SessionOptions {
+  /** What the session's token may do (default: everything). */
+  grant?: Grant;
+  /** Most tool calls of this session running or queued at once (default: unlimited). */
+  maxConcurrentCalls?: number;
+}
+
+/** Build one session's SDK `Server`; connect it to `guardTransport(transport)`. */
+export function createServer(shared: ServerShared, opts: SessionOptions = {}): Server {
+  const { project, queue } = shared;
+  const grant = opts.grant ?? OPEN_GRANT;
+  const server = new Server(
+    { name: "zpm", version: project.version, title: "zpm" },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: false },
+        prompts: { listChanged: false },
+        logging: {},
+        completions: {},
+      },
+      instructions:
+        "zpm is a durable Prolog knowledge base. Store facts with remember_fact, rules with define_rule, and ask with query_logic.",
+    },
+  );
+  const listing = TOOLS.map(toolListing);
+  let running = 0;
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    async (req: { params: { name: string; arguments?: unknown } }) => {
+      const tool = findTool(req.params.name);
+      if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
+      const denied = refusal(grant, tool, req.params.arguments, project);
+      if (denied) {
+        project.opts.log(`zpm: refused ${tool.name} for token '${grant.name}': ${denied}`);
+        return { content: [{ type: "text" as const, text: denied }], isError: true };
+      }
+      if (opts.maxConcurrentCalls !== undefined && running >= opts.maxConcurrentCalls) {
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `Too many concurrent calls in this session (limit ${opts.maxConcurrentCalls}); wait for an answer first`,
+        );
+      }
+      running++;
+      try {
+        // One call at a time across all sessions: the engine and the journal see calls in arrival order.
+        const r = await queue.run(() => callTool(tool, { project }, req.params.arguments));
+        if (!tool.hints.readOnly && !r.isError) changedMemories(tool.name, req.params.arguments, shared);
+        return {
+          content: r.texts.map((text) => ({ type: "text" as const, text })),
+          isError: r.isError,
+        };
+      } finally {
+        running--;
+      }
+    },
+  );
+  const reader = { project, queue, grant };
+  registerResources(server, reader, shared.watcher);
+  registerPrompts(server, reader);
+  registerCompletion(server, reader);
+  shared.logs.attach(server);
+  return server;
+}
+
+/** Tell the watcher which memory a successful write changed (every memory for memory-management tools). */
+function changedMemories(tool: string, args: unknown, shared: ServerShared): void {
+  const a = args && typeof args === "object" ? args as Record<string, unknown> : {};
+  const named = typeof a.memory === "string" && a.memory !== "" ? a.memory : "default";
+  const spec = findTool(tool);
+  if (spec?.memory) shared.watcher.changed(named);
+}
