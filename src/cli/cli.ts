@@ -1,6 +1,9 @@
 /** The command line: generated from the tool registry with commander (§10). */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { serveStdio } from "../mcp/server.ts";
+import { parseListen, serveHttp } from "../mcp/http_server.ts";
+import { defaultTokenFile } from "../mcp/auth.ts";
+import { registerTokenGroup } from "./token_group.ts";
 import { initProject } from "../project/root.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
@@ -83,6 +86,19 @@ function paramOption(p: Param): Option {
   return opt;
 }
 
+/** Flags of `zpm serve`. */
+interface ServeFlags {
+  timeoutMs?: number;
+  http?: string;
+  tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowHost?: string[];
+  allowOrigin?: string[];
+  maxSessions?: number;
+  maxBodyBytes?: number;
+}
+
 /** Build the program. */
 export function buildProgram(): Command {
   const program = new Command("zpm")
@@ -107,17 +123,40 @@ export function buildProgram(): Command {
   registerDoctor(program, () => exitCode = 1);
   registerMemoryGroup(program, (code) => exitCode = code);
   registerUpgrade(program);
-  program.command("serve").description("run the MCP server on stdio")
+  registerTokenGroup(program, (code) => exitCode = code);
+  program.command("serve").description("run the MCP server on stdio (or Streamable HTTP with --http)")
     .option(
       "--timeout-ms <n>",
       "wall-clock limit per call in ms (default 5000 or ZPM_QUERY_TIMEOUT_MS)",
       parseInteger,
     )
-    .action(async (opts: { timeoutMs?: number }) => {
+    .option("--http <[host:]port>", "serve MCP over Streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1)")
+    .option("--token-file <path>", "bearer token file (default: $XDG_CONFIG_HOME/zpm/tokens.json)")
+    .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
+    .option("--tls-key <file>", "PEM private key for --tls-cert")
+    .option("--allow-host <names...>", "extra accepted Host headers (e.g. a reverse proxy's name)")
+    .option("--allow-origin <origins...>", "extra accepted Origin headers")
+    .option("--max-sessions <n>", "most open HTTP sessions (default 100)", parseInteger)
+    .option("--max-body-bytes <n>", "largest HTTP request body (default 4194304)", parseInteger)
+    .action(async (opts: ServeFlags) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
+      const listen = opts.http !== undefined ? parseListen(opts.http) : null;
       const project = await bootProject(program.opts().project, "server", overrides);
       try {
-        await serveStdio(project);
+        if (!listen) await serveStdio(project);
+        else {
+          await serveHttp(project, {
+            ...listen,
+            tokenFile: opts.tokenFile ?? defaultTokenFile(),
+            tlsCert: opts.tlsCert,
+            tlsKey: opts.tlsKey,
+            allowHosts: opts.allowHost,
+            allowOrigins: opts.allowOrigin,
+            maxSessions: opts.maxSessions,
+            maxBodyBytes: opts.maxBodyBytes,
+            onListen: (port) => log(`zpm: listening on port ${port}`),
+          });
+        }
       } finally {
         await project.close();
       }

@@ -21,7 +21,9 @@ export function refusal(grant: Grant, tool: ToolSpec, args: unknown, project: Pr
   const a = args && typeof args === "object" && !Array.isArray(args) ? args as Record<string, unknown> : {};
   if (!tool.memory) {
     if (MEMORYLESS_OK.has(tool.name)) return null;
-    return `Forbidden: token '${grant.name}' is limited to memories ${allowed.join(", ")} and cannot call ${tool.name}.`;
+    return `Forbidden: token '${grant.name}' is limited to memories ${
+      allowed.join(", ")
+    } and cannot call ${tool.name}.`;
   }
   const target = typeof a.memory === "string" && a.memory !== "" ? a.memory : "default";
   const targets = target === "__all__" ? ["__all__"] : [target];

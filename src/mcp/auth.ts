@@ -59,7 +59,8 @@ function isRecord(r: unknown): r is TokenRecord {
   const t = r as TokenRecord;
   return !!t && typeof t.name === "string" && typeof t.hash === "string" && /^[0-9a-f]{64}$/.test(t.hash) &&
     (t.mode === "ro" || t.mode === "rw") &&
-    (t.memories === undefined || (Array.isArray(t.memories) && t.memories.every((m) => typeof m === "string")));
+    (t.memories === undefined ||
+      (Array.isArray(t.memories) && t.memories.every((m) => typeof m === "string")));
 }
 
 /** Write the token file atomically with mode 0600 (its directory 0700). */
@@ -80,7 +81,8 @@ export async function hashToken(token: string): Promise<string> {
 /** A new random token: `zpm_` and 32 random bytes in base64url. */
 export function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return "zpm_" + btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return "zpm_" +
+    btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**

@@ -12,7 +12,11 @@ export interface MemoryReader {
 }
 
 /** Run a read-only tool by name in the queue; returns its first text block, or throws its error text. */
-export async function readTool(r: MemoryReader, name: string, args: Record<string, unknown>): Promise<string> {
+export async function readTool(
+  r: MemoryReader,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<string> {
   const tool = findTool(name);
   if (!tool) throw new Error(`internal: tool ${name} missing`);
   const res = await r.queue.run(() => callTool(tool, { project: r.project }, args));

@@ -11,7 +11,7 @@ import {
   ListPromptsRequestSchema,
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
-import { type MemoryReader, mayUse, readTool } from "./memory_access.ts";
+import { mayUse, type MemoryReader, readTool } from "./memory_access.ts";
 
 interface PromptArg {
   name: string;
@@ -38,7 +38,8 @@ export const PROMPTS: readonly PromptDef[] = [
   {
     name: "model_knowledge",
     title: "Model knowledge as facts and rules",
-    description: "How to store what you learn as Prolog facts and rules that fit the memory's current schema.",
+    description:
+      "How to store what you learn as Prolog facts and rules that fit the memory's current schema.",
     arguments: [{ name: "topic", description: "What you want to record.", required: false }, MEMORY_ARG],
     text: (a, schema) =>
       `You are storing knowledge${a.topic ? ` about ${a.topic}` : ""} in zpm memory '${a.memory}'.\n\n` +
@@ -112,7 +113,10 @@ export function registerPrompts(server: Server, r: MemoryReader): void {
       }
       args.memory = args.memory?.trim() || "default";
       if (!mayUse(r.grant, args.memory)) {
-        throw new McpError(ErrorCode.InvalidParams, `Forbidden: this token may not use memory '${args.memory}'.`);
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Forbidden: this token may not use memory '${args.memory}'.`,
+        );
       }
       const schema = await readTool(r, "get_knowledge_schema", { memory: args.memory }).catch((e: Error) => {
         throw new McpError(ErrorCode.InvalidParams, `Cannot read memory '${args.memory}': ${e.message}`);

@@ -17,7 +17,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Project } from "../project/project.ts";
 import type { CallQueue } from "./call_queue.ts";
-import { type MemoryReader, mayUse, readTool, visibleMemories } from "./memory_access.ts";
+import { mayUse, type MemoryReader, readTool, visibleMemories } from "./memory_access.ts";
 
 const KINDS = {
   schema: { tool: "get_knowledge_schema", what: "predicates with arity, kind and clause count" },
@@ -95,10 +95,16 @@ export function registerResources(server: Server, r: MemoryReader, watcher: Chan
 function checked(r: MemoryReader, uri: string): { memory: string; kind: Kind } {
   const target = parseUri(uri);
   if (!target || !r.project.entry(target.memory) && target.memory !== "default") {
-    throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}. Use resources/list for the URIs.`);
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Resource not found: ${uri}. Use resources/list for the URIs.`,
+    );
   }
   if (!mayUse(r.grant, target.memory)) {
-    throw new McpError(ErrorCode.InvalidParams, `Forbidden: this token may not read memory '${target.memory}'.`);
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Forbidden: this token may not read memory '${target.memory}'.`,
+    );
   }
   return target;
 }

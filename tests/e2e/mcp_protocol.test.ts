@@ -88,7 +88,13 @@ Deno.test("initialize: serverInfo, tools capability, and protocol version negoti
     ok(/^\d+\.\d+\.\d+/.test(VERSION));
     ok(res.capabilities.tools, "tools capability");
     // Issue 14 deliberately adds resources (with subscribe), prompts, logging and completions.
-    deepStrictEqual(Object.keys(res.capabilities).sort(), ["completions", "logging", "prompts", "resources", "tools"]);
+    deepStrictEqual(Object.keys(res.capabilities).sort(), [
+      "completions",
+      "logging",
+      "prompts",
+      "resources",
+      "tools",
+    ]);
     deepStrictEqual(res.capabilities.resources, { subscribe: true, listChanged: false });
     // A supported requested version is echoed; an unknown one gets the newest supported.
     strictEqual(res.protocolVersion, i < 3 ? versions[i] : "2025-11-25");
