@@ -16,7 +16,17 @@ Deno.test("conformance: every applicable server scenario passes over Streamable 
   try {
     const work = await Deno.makeTempDir({ prefix: "zpm-conformance-" });
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-config", SUITE, "server", "--url", server.url, "--expected-failures", BASELINE],
+      args: [
+        "run",
+        "-A",
+        "--no-config",
+        SUITE,
+        "server",
+        "--url",
+        server.url,
+        "--expected-failures",
+        BASELINE,
+      ],
       cwd: work,
       env: { HOME: Deno.env.get("HOME") ?? work, NO_COLOR: "1" },
       stdout: "piped",
@@ -25,10 +35,14 @@ Deno.test("conformance: every applicable server scenario passes over Streamable 
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     const summary = text.slice(text.indexOf("=== SUMMARY ==="));
     ok(out.code === 0, `conformance suite failed (exit ${out.code}):\n${summary}`);
-    for (const s of ["server-initialize", "ping", "tools-list", "dns-rebinding-protection", "logging-set-level"]) {
+    for (
+      const s of ["server-initialize", "ping", "tools-list", "dns-rebinding-protection", "logging-set-level"]
+    ) {
       ok(new RegExp(`✓ ${s}:`).test(summary), `${s} did not pass:\n${summary}`);
     }
-    for (const s of ["completion-complete", "resources-list", "prompts-list", "server-sse-multiple-streams"]) {
+    for (
+      const s of ["completion-complete", "resources-list", "prompts-list", "server-sse-multiple-streams"]
+    ) {
       ok(new RegExp(`✓ ${s}:`).test(summary), `${s} did not pass:\n${summary}`);
     }
   } finally {
