@@ -58,13 +58,15 @@ export function rejectHostOrOrigin(req: Request, policy: HostPolicy): Response |
   return jsonError(403, `Forbidden: Origin '${origin}' is not accepted; use --allow-origin`);
 }
 
-/** The grant of the request's bearer token, or the 401 to answer. */
+/** The grant of the request's bearer token, or the 401 to answer (no token needed only on loopback with none). */
 export async function authenticate(
   req: Request,
   verifier: TokenVerifier,
   metadataUrl: string,
+  loopbackOnly: boolean,
 ): Promise<Grant | Response> {
-  if (!verifier.required) return OPEN_GRANT;
+  // A server on a public address never falls back to no tokens, even after the last one is revoked.
+  if (loopbackOnly && !verifier.required) return OPEN_GRANT;
   const header = req.headers.get("authorization") ?? "";
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const challenge = (error?: string) =>

@@ -94,7 +94,7 @@ export async function serveHttp(project: Project, opts: HttpOptions): Promise<vo
     const bad = rejectHostOrOrigin(req, policy);
     if (bad) return bad;
     if (stopping) return jsonError(503, "Service unavailable: the server is shutting down");
-    const auth = await authenticate(req, verifier, `${base}${metadataPath}`);
+    const auth = await authenticate(req, verifier, `${base}${metadataPath}`, isLoopback(opts.host));
     if (auth instanceof Response) return auth;
     const sid = req.headers.get("mcp-session-id");
     if (sid !== null) {
