@@ -225,13 +225,15 @@ Deno.test("malformed JSON-RPC on stdin gets JSON-RPC errors, never a crash; the 
 
   strictEqual(errorCode(msgs, "m1"), -32601);
   strictEqual(errorCode(msgs, "m2"), -32601);
-  strictEqual(errorCode(msgs, "m3"), -32601);
-  strictEqual(errorCode(msgs, "m4"), -32601);
+  // Issue 14 added resources and prompts: resources/list answers, an unknown prompt is invalid params.
+  strictEqual(errorCode(msgs, "m3"), undefined);
+  strictEqual(byId(msgs, "m3").length, 1);
+  strictEqual(errorCode(msgs, "m4"), -32602);
   for (const id of ["m5", "m6", "m7", "m8", "m9"]) strictEqual(errorCode(msgs, id), -32602, id);
   strictEqual(errorCode(msgs, "m10"), -32602);
   strictEqual(errorCode(msgs, "m11"), -32602);
   strictEqual(errorCode(msgs, "m12"), -32602);
-  strictEqual(errorCode(msgs, "m13"), -32601);
+  strictEqual(errorCode(msgs, "m13"), -32602); // issue 14 added logging: a bad level is invalid params
   deepStrictEqual(one(msgs, "x1").result, {});
   for (const id of ["x2", "x3", "x4"]) strictEqual(errorCode(msgs, id), -32602, id);
   strictEqual(errorCode(msgs, "m14"), -32600);
