@@ -10,7 +10,8 @@ import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
-import { bootProject, log } from "./project_boot.ts";
+import { log } from "../io/log.ts";
+import { bootProject } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
 

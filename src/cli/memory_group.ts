@@ -1,7 +1,8 @@
 /** `zpm memory create|mount|unmount|list`: the memory command group (§9.5), over the same tools. */
 import { type Command, Option } from "commander";
 import { callTool, findTool } from "../tools/registry.ts";
-import { bootProject, log } from "./project_boot.ts";
+import { log } from "../io/log.ts";
+import { bootProject } from "./project_boot.ts";
 import { renderResult } from "./render.ts";
 
 /** Add the group; `setExit` records the exit code. */

@@ -4,20 +4,7 @@ import { type Limits, limitsFromEnv } from "../core/limits.ts";
 import { Project, type Runtime } from "../project/project.ts";
 import { initProject, resolveRoot } from "../project/root.ts";
 import { VERSION } from "../version.ts";
-
-const logTaps = new Set<(message: string) => void>();
-
-/** Write a diagnostic line to stderr (and to every tap, e.g. MCP log notifications). */
-export function log(message: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(message + "\n"));
-  for (const tap of logTaps) tap(message);
-}
-
-/** Also pass every diagnostic line to `tap`; returns the function that removes it. */
-export function onLog(tap: (message: string) => void): () => void {
-  logTaps.add(tap);
-  return () => logTaps.delete(tap);
-}
+import { log } from "../io/log.ts";
 
 /** Open the project a command works on; throws with a clear message when it cannot. */
 export async function bootProject(

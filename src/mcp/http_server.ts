@@ -8,7 +8,7 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @deno-types="@modelcontextprotocol/sdk/server/index"
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { onLog } from "../cli/project_boot.ts";
+import { onLog } from "../io/log.ts";
 import type { Project } from "../project/project.ts";
 import { type Grant, TokenVerifier } from "./auth.ts";
 import { BoundedEventStore } from "./event_store.ts";

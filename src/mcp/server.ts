@@ -1,6 +1,6 @@
 /** `zpm serve`: the MCP server over stdio, built by `createServer` like every other transport. */
 import type { Project } from "../project/project.ts";
-import { onLog } from "../cli/project_boot.ts";
+import { onLog } from "../io/log.ts";
 import { guardTransport } from "./request_guard.ts";
 import { createServer, sharedState } from "./server_core.ts";
 import { StdioLineTransport } from "./stdio_transport.ts";
