@@ -8,11 +8,13 @@
  * durable writes against raw fdatasync and as the store grows (1k, 100k, 1M facts), boot, snapshots,
  * CLI one-shot, memory (RSS), concurrent writer processes, naive-reverse LIPS and boot against native
  * `swipl` (rows say "skipped" without it), and the same write-then-lookup workload against
- * `@modelcontextprotocol/server-memory`. Results: docs/bench.md.
+ * `@modelcontextprotocol/server-memory`, and a team server over Streamable HTTP under 50 concurrent
+ * clients (every acknowledged write checked afterwards). Results: docs/bench.md.
  */
 import { McpClient, runZpm, tempProject } from "../tests/helpers/zpm.ts";
 import { engineHosts, env as sharedCacheEnv } from "../tests/e2e/_helpers.ts";
 import { readLines } from "../src/io/lines.ts";
+import { connect, startServer } from "../tests/http/_server.ts";
 import { encodeTransaction } from "../src/persistence/journal_encode.ts";
 import { formatSnapshotHeader } from "../src/persistence/snapshot_file.ts";
 
@@ -551,6 +553,67 @@ const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
     await mcp.close();
     await peer.close();
   }
+}
+
+// --- team server over Streamable HTTP: concurrent clients -----------------------------------------
+{
+  const clients = QUICK ? 10 : 50;
+  const perClient = QUICK ? 20 : 100;
+  const dir = await tempProject();
+  const server = await startServer(dir);
+  const rss = async () => {
+    let kb = await rssKb(server.child.pid);
+    for (const p of await engineHosts(server.child.pid)) kb += await rssKb(p);
+    return kb / 1024;
+  };
+  const rssBefore = await rss();
+  const conns = await Promise.all(Array.from({ length: clients }, () => connect(server.url)));
+  const latencies: number[] = [];
+  const acked: string[] = [];
+  const t0 = performance.now();
+  await Promise.all(conns.map(async (client, c) => {
+    for (let i = 0; i < perClient; i++) {
+      const write = i % 2 === 0;
+      const fact = `load(c${c}, n${i})`;
+      const started = performance.now();
+      const r = write
+        ? await client.callTool({ name: "remember_fact", arguments: { fact } })
+        : await client.callTool({ name: "query_logic", arguments: { goal: `load(c${c}, X)` } });
+      latencies.push(performance.now() - started);
+      if (write && !r.isError) acked.push(fact);
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  const rssAfter = await rss();
+  for (const c of conns) await c.close();
+  await server.stop();
+  const check = await McpClient.start({ cwd: dir });
+  const stored = new Set(
+    (JSON.parse(await check.text("query_logic", { goal: "load(C, N)", limit: 10000 })) as {
+      C: string;
+      N: string;
+    }[])
+      .map((s) => `load(${s.C}, ${s.N})`),
+  );
+  await check.close();
+  const kept = acked.filter((f) => stored.has(f)).length;
+  const label = `HTTP: ${clients} clients x ${perClient} calls (half writes)`;
+  const perCall = add(
+    `${label}, per call`,
+    "ms",
+    latencies,
+    undefined,
+    `kept ${kept} of ${acked.length} acknowledged writes`,
+  );
+  value(`${label}, throughput`, "calls/s", latencies.length / seconds);
+  value(
+    `${label}, server RSS before / after`,
+    "MiB",
+    rssAfter,
+    undefined,
+    `before ${rssBefore.toFixed(1)} MiB`,
+  );
+  if (kept !== acked.length) throw new Error(`HTTP load: ${acked.length - kept} acknowledged writes missing`);
 }
 
 // --- table --------------------------------------------------------------------------------------
