@@ -7,6 +7,7 @@ import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
+import { registerTransfer } from "./transfer.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
@@ -74,8 +75,13 @@ function camel(name: string): string {
 }
 
 function paramOption(p: Param): Option {
-  const flag = `--${kebab(p.name)} <${p.type === "integer" ? "n" : "value"}>`;
-  const opt = new Option(flag, p.description);
+  const flag = `--${kebab(p.name)} <${
+    p.type === "integer" ? "n" : p.type === "string[]" ? "value..." : "value"
+  }>`;
+  const opt = new Option(
+    flag,
+    p.type === "string[]" ? `${p.description} (repeat the flag or give several values)` : p.description,
+  );
   if (p.type === "integer") opt.argParser(parseInteger);
   if (p.type === "boolean") opt.argParser(parseBoolean);
   if (p.enum) opt.choices(p.enum);
@@ -107,6 +113,7 @@ export function buildProgram(): Command {
   registerDoctor(program, () => exitCode = 1);
   registerMemoryGroup(program, (code) => exitCode = code);
   registerUpgrade(program);
+  registerTransfer(program, (code) => exitCode = code);
   program.command("serve").description("run the MCP server on stdio")
     .option(
       "--timeout-ms <n>",
