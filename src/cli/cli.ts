@@ -1,7 +1,7 @@
 /** The command line: generated from the tool registry with commander (§10). */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { serveStdio } from "../mcp/server.ts";
-import { initProject } from "../project/root.ts";
+import { initProject, isDir, resolveRoot, userCwd } from "../project/root.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
@@ -89,6 +89,13 @@ function paramOption(p: Param): Option {
   return opt;
 }
 
+/** The error for --project / ZPM_PROJECT naming a directory without `.zpm/`, else null. */
+function missingProject(flag: string | undefined): string | null {
+  const { root, source } = resolveRoot(flag);
+  if (source === "user-default" || isDir(`${root}/.zpm`)) return null;
+  return `no .zpm/ directory in ${root}. Run \`zpm init\` in ${root} first (or point --project / ZPM_PROJECT at a project that has one), then restart the server.`;
+}
+
 /** Build the program. */
 export function buildProgram(): Command {
   const program = new Command("zpm")
@@ -105,7 +112,7 @@ export function buildProgram(): Command {
   program.command("version").description("print the version").action(() => writeOut(`zpm ${VERSION}\n`));
   program.command("init").description("create .zpm/ in the current directory").action(() => {
     writeOut(
-      initProject(Deno.cwd())
+      initProject(userCwd())
         ? "Initialized .zpm/ project directory\n"
         : ".zpm/ project directory already initialized\n",
     );
@@ -122,6 +129,21 @@ export function buildProgram(): Command {
     )
     .action(async (opts: { timeoutMs?: number }) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
+      const missing = missingProject(program.opts().project);
+      if (missing) {
+        // Complete the handshake anyway, so the client shows this message instead of "Connection closed".
+        log(`zpm: ${missing}`);
+        await serveStdio({ version: VERSION, error: missing });
+        exitCode = 1;
+        return;
+      }
+      if (Deno.stdin.isTerminal()) {
+        log(
+          `zpm serve: waiting for an MCP client on stdin (project ${
+            resolveRoot(program.opts().project).root
+          }); run it from an MCP client, not by hand (Ctrl-D stops it)`,
+        );
+      }
       const project = await bootProject(program.opts().project, "server", overrides);
       try {
         await serveStdio(project);

@@ -14,11 +14,17 @@ import { guardTransport } from "./request_guard.ts";
 import { toolListing } from "./schema.ts";
 import { StdioLineTransport } from "./stdio_transport.ts";
 
+/** A server that cannot open its project: it answers every tool call with `error` (e.g. run `zpm init`). */
+export interface Unavailable {
+  version: string;
+  error: string;
+}
+
 /**
- * Serve MCP on stdin/stdout until EOF; resolves after every pending request was answered. Another transport
+ * Serve MCP on stdin/stdout until EOF (for an `Unavailable` project, every tool call answers with its error); resolves after every pending request was answered. Another transport
  * reuses the same semantics by connecting the server to `guardTransport(itsTransport)`.
  */
-export async function serveStdio(project: Project): Promise<void> {
+export async function serveStdio(project: Project | Unavailable): Promise<void> {
   const server = new Server(
     {
       name: "zpm",
@@ -39,6 +45,9 @@ export async function serveStdio(project: Project): Promise<void> {
     (req: { params: { name: string; arguments?: unknown } }) => {
       const tool = findTool(req.params.name);
       if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
+      if ("error" in project) {
+        return { content: [{ type: "text" as const, text: project.error }], isError: true };
+      }
       // One call at a time: the engine and the journal see calls in arrival order.
       const run = queue.then(() => callTool(tool, { project }, req.params.arguments));
       queue = run.catch(() => {});

@@ -125,6 +125,6 @@ export_order(1, N/A) :- member(N/A, [zpm_source/2, tms_justification/2]).
 exportable(H) :- \+ \+ ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), !.
 exportable(H) :- \+ clause(user:H, _).
 
-op_(remember_many, [Mode|Texts], V) :- plan_reply(t_remember_many(Mode, Texts), V).
+op_(remember_many, [Mode|Texts], V) :- plan_reply(t_remember_many(Mode, Texts), V), garbage_collect_clauses.
 op_(import_read, [T, L], V) :- t_import_read(T, L, V).
 op_(export, [M], V) :- t_export(M, V).
