@@ -14,7 +14,17 @@ t_remember_many(Mode, Texts, obj([count-num(N)])) :-
     ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
         fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
     ),
+    capacity_now,
     many_assert(Texts, Mode, 0, N).
+
+% capacity_now: the size check of check_capacity, once per batch (kb_bytes walks every predicate, so
+% checking it every 32 items, as single remembers do, made large imports quadratic).
+capacity_now :-
+    (   setting(max_kb_bytes, Max), kb_bytes(Used), Used > Max
+    ->  MB is Max // 1048576,
+        fail_with(limit, "knowledge base size limit (~d MB) reached; forget facts or raise ZPM_MAX_KB_MB", [MB])
+    ;   true
+    ).
 
 check_items([], _, []).
 check_items([T|Ts], I, Errs) :-
@@ -27,7 +37,6 @@ check_items([T|Ts], I, Errs) :-
 
 many_assert([], _, N, N).
 many_assert([T|Ts], Mode, N0, N) :-
-    check_capacity,
     parse_one(T, C0, _), clause_parts(C0, H, B), clause_term(H, B, C),
     emit(assert, C, _),
     (   Mode == "link", \+ bookkeeping(H) -> add_source(C, interactive) ; true ),
