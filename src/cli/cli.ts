@@ -4,7 +4,7 @@ import { serveStdio } from "../mcp/server.ts";
 import { parseListen, serveHttp } from "../mcp/http_server.ts";
 import { defaultTokenFile } from "../mcp/auth.ts";
 import { registerTokenGroup } from "./token_group.ts";
-import { initProject } from "../project/root.ts";
+import { initProject, isDir, resolveRoot, userCwd } from "../project/root.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
@@ -12,6 +12,7 @@ import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
+import { registerTransfer } from "./transfer.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
 
@@ -78,8 +79,13 @@ function camel(name: string): string {
 }
 
 function paramOption(p: Param): Option {
-  const flag = `--${kebab(p.name)} <${p.type === "integer" ? "n" : "value"}>`;
-  const opt = new Option(flag, p.description);
+  const flag = `--${kebab(p.name)} <${
+    p.type === "integer" ? "n" : p.type === "string[]" ? "value..." : "value"
+  }>`;
+  const opt = new Option(
+    flag,
+    p.type === "string[]" ? `${p.description} (repeat the flag or give several values)` : p.description,
+  );
   if (p.type === "integer") opt.argParser(parseInteger);
   if (p.type === "boolean") opt.argParser(parseBoolean);
   if (p.enum) opt.choices(p.enum);
@@ -100,6 +106,13 @@ interface ServeFlags {
   maxBodyBytes?: number;
 }
 
+/** The error for --project / ZPM_PROJECT naming a directory without `.zpm/`, else null. */
+function missingProject(flag: string | undefined): string | null {
+  const { root, source } = resolveRoot(flag);
+  if (source === "user-default" || isDir(`${root}/.zpm`)) return null;
+  return `no .zpm/ directory in ${root}. Run \`zpm init\` in ${root} first (or point --project / ZPM_PROJECT at a project that has one), then restart the server.`;
+}
+
 /** Build the program. */
 export function buildProgram(): Command {
   const program = new Command("zpm")
@@ -116,7 +129,7 @@ export function buildProgram(): Command {
   program.command("version").description("print the version").action(() => writeOut(`zpm ${VERSION}\n`));
   program.command("init").description("create .zpm/ in the current directory").action(() => {
     writeOut(
-      initProject(Deno.cwd())
+      initProject(userCwd())
         ? "Initialized .zpm/ project directory\n"
         : ".zpm/ project directory already initialized\n",
     );
@@ -125,6 +138,7 @@ export function buildProgram(): Command {
   registerMemoryGroup(program, (code) => exitCode = code);
   registerUpgrade(program);
   registerTokenGroup(program, (code) => exitCode = code);
+  registerTransfer(program, (code) => exitCode = code);
   program.command("serve").description("run the MCP server on stdio (or Streamable HTTP with --http)")
     .option(
       "--timeout-ms <n>",
@@ -141,6 +155,21 @@ export function buildProgram(): Command {
     .option("--max-body-bytes <n>", "largest HTTP request body (default 4194304)", parseInteger)
     .action(async (opts: ServeFlags) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
+      const missing = missingProject(program.opts().project);
+      if (missing) {
+        // Complete the handshake anyway, so the client shows this message instead of "Connection closed".
+        log(`zpm: ${missing}`);
+        await serveStdio({ version: VERSION, error: missing });
+        exitCode = 1;
+        return;
+      }
+      if (Deno.stdin.isTerminal()) {
+        log(
+          `zpm serve: waiting for an MCP client on stdin (project ${
+            resolveRoot(program.opts().project).root
+          }); run it from an MCP client, not by hand (Ctrl-D stops it)`,
+        );
+      }
       const listen = opts.http !== undefined ? parseListen(opts.http) : null;
       const project = await bootProject(program.opts().project, "server", overrides);
       try {

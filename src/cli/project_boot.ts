@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { type Limits, limitsFromEnv } from "../core/limits.ts";
 import { Project, type Runtime } from "../project/project.ts";
-import { initProject, resolveRoot } from "../project/root.ts";
+import { initProject, resolveRoot, upgradeGitignore, userCwd } from "../project/root.ts";
 import { VERSION } from "../version.ts";
 import { log } from "../io/log.ts";
 
@@ -24,8 +24,9 @@ export async function bootProject(
     Deno.mkdirSync(root, { recursive: true });
     initProject(root);
   }
+  upgradeGitignore(join(root, ".zpm"));
   if (source === "user-default") {
-    log(`zpm: no .zpm/ directory found from ${Deno.cwd()}; using the per-user default project ${root}`);
+    log(`zpm: no .zpm/ directory found from ${userCwd()}; using the per-user default project ${root}`);
   }
   return await Project.open({
     root,

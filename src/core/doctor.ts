@@ -8,6 +8,7 @@ import { nowNs, writeFileAtomic } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import { type JournalDamage, scanJournal } from "../persistence/journal_format.ts";
 import { listSnapshots, parseSnapshotHeader } from "../persistence/snapshot_file.ts";
+import type { Engine } from "../engine/types.ts";
 
 /** Health of one memory's files. */
 export interface MemoryHealth {
@@ -18,26 +19,50 @@ export interface MemoryHealth {
   damage: JournalDamage | null;
   archives: string[];
   snapshots: { name: string; ok: boolean; problem?: string }[];
+  /** Syntax and load errors of the memory's `*.pl` user files, as `file:line: message`. */
+  userFileErrors: string[];
+}
+
+/** True when a memory needs attention (journal damage mid-log, a bad snapshot or user file). */
+export function isDamaged(h: MemoryHealth): boolean {
+  return h.damage?.kind === "corrupt" || h.snapshots.some((s) => !s.ok) || h.userFileErrors.length > 0;
 }
 
 /** How to repair mid-log damage. */
 export type RepairMode = "keep-prefix" | "skip";
 
-/** Inspect a memory's journal and snapshots without changing anything. */
-export async function diagnose(memory: string, dataDir: string, snapshotDir: string): Promise<MemoryHealth> {
+/**
+ * Inspect a memory's journal, snapshots and user files without changing anything. `scratch`
+ * gives a fresh engine per check (snapshot parse, user-file consult); without it those checks
+ * only look at snapshot headers.
+ */
+export async function diagnose(
+  memory: string,
+  dataDir: string,
+  snapshotDir: string,
+  scratch?: () => Promise<Engine>,
+): Promise<MemoryHealth> {
   const files = new FileJournalStore(dataDir, snapshotDir).files;
-  const { bytes } = await files.readFrom(0);
+  const { bytes } = await files.readFrom(0).catch(() => ({ bytes: new Uint8Array() }));
   const scan = scanJournal(bytes, 0);
   const snapshots = [];
-  for (const s of await listSnapshots(snapshotDir)) {
+  for (const s of await listSnapshots(snapshotDir).catch(() => [])) {
     try {
       const text = await Deno.readTextFile(s.path);
-      const ok = parseSnapshotHeader(text.slice(0, text.indexOf("\n"))) !== null;
-      snapshots.push({ name: s.name, ok, problem: ok ? undefined : "bad header" });
+      let problem: string | undefined;
+      if (parseSnapshotHeader(text.slice(0, text.indexOf("\n"))) === null) problem = "bad header";
+      else if (scratch) {
+        const engine = await scratch();
+        const r = await engine.call("load_snapshot", [text.slice(text.indexOf("\n") + 1)], 0);
+        await engine.close();
+        if (!r.ok) problem = r.error;
+      }
+      snapshots.push({ name: s.name, ok: problem === undefined, problem });
     } catch (e) {
       snapshots.push({ name: s.name, ok: false, problem: (e as Error).message });
     }
   }
+  const userFileErrors = scratch ? await checkUserFiles(snapshotDir, scratch) : [];
   return {
     memory,
     dataDir,
@@ -46,8 +71,42 @@ export async function diagnose(memory: string, dataDir: string, snapshotDir: str
     damage: scan.damage,
     archives: (await files.listArchives().catch(() => [])).map((a) => a.name),
     snapshots,
+    userFileErrors,
   };
 }
+
+/** Consult each top-level `*.pl` user file of `dir` (not snapshots) into a fresh engine; its errors. */
+async function checkUserFiles(dir: string, scratch: () => Promise<Engine>): Promise<string[]> {
+  const errors: string[] = [];
+  let names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".pl")) names.push(e.name);
+  } catch {
+    return [];
+  }
+  names = names.sort();
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const text = await Deno.readTextFile(path);
+      if (parseSnapshotHeader(text.slice(0, text.indexOf("\n") >>> 0))) continue;
+      const engine = await scratch();
+      const r = await engine.call("consult_kb", [text, path], 0);
+      await engine.close();
+      if (!r.ok) errors.push(`${path}: ${r.error}`);
+      else errors.push(...r.value.errors);
+    } catch (e) {
+      errors.push(`${path}: cannot read: ${(e as Error).message}`);
+    }
+  }
+  return errors;
+}
+
+/** What each repair mode does (printed by a bare `zpm doctor --repair`). */
+export const REPAIR_MODES: Record<RepairMode, string> = {
+  "keep-prefix": "keep the transactions before the damage; later ones are moved to a backup file",
+  "skip": "drop only the damaged transaction and keep the later ones",
+};
 
 /** Human-readable report lines. */
 export function formatHealth(h: MemoryHealth): string[] {
@@ -62,13 +121,14 @@ export function formatHealth(h: MemoryHealth): string[] {
     lines.push(
       `  journal.wal: DAMAGED at byte ${d.offset} (${d.reason}); ${h.transactions} good transaction(s) before it, ${d.validAfter} valid after it`,
       "  repair with one of:",
-      "    zpm doctor --repair keep-prefix   keep the transactions before the damage (later ones are moved to a backup file)",
-      "    zpm doctor --repair skip          drop only the damaged transaction and keep the later ones",
+      `    zpm doctor --memory ${h.memory} --repair keep-prefix   keep the transactions before the damage (later ones are moved to a backup file)`,
+      `    zpm doctor --memory ${h.memory} --repair skip          drop only the damaged transaction and keep the later ones`,
     );
   }
   lines.push(`  archives: ${h.archives.length ? h.archives.join(", ") : "none"}`);
   for (const s of h.snapshots) lines.push(`  snapshot ${s.name}: ${s.ok ? "ok" : `BAD (${s.problem})`}`);
   if (h.snapshots.length === 0) lines.push("  snapshots: none");
+  for (const e of h.userFileErrors) lines.push(`  user file error: ${e}`);
   return lines;
 }
 

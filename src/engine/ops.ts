@@ -114,6 +114,18 @@ export interface Ops {
   };
   tms_justification: { args: [assumption: string]; reply: string[] };
   tms_list: { args: []; reply: string[] };
+  /**
+   * Assert several clause texts in one plan; refused whole, with one line per refused item. The
+   * first element is the mode: "link" (source links as remember_fact) or "raw" (items as they are).
+   */
+  remember_many: { args: string[]; reply: Planned<{ count: number }> };
+  /** Read a knowledge file: checked clause texts with their lines, directives applied, errors. */
+  import_read: {
+    args: [text: string, label: string];
+    reply: { clauses: string[]; lines: number[]; errors: string[]; directives: number };
+  };
+  /** The memory's own clauses as plain Prolog; withMeta 1 includes zpm_source/tms_justification. */
+  export: { args: [withMeta: number]; reply: { text: string; clauses: number } };
 }
 
 /** The name of an engine operation. */

@@ -1,4 +1,5 @@
 /** Reading a memory for resources, prompts and completion: through the tool registry and the call queue. */
+import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
 import { callTool, findTool } from "../tools/registry.ts";
 import type { Grant } from "./auth.ts";
@@ -28,7 +29,7 @@ export async function readTool(
 export async function visibleMemories(r: MemoryReader): Promise<string[]> {
   const all = await r.queue.run(() => r.project.listMemories());
   const names = all.filter((m) => m.mounted && !m.problem).map((m) => m.name);
-  if (!names.includes("default")) names.unshift("default");
+  if (!names.includes(DEFAULT_MEMORY)) names.unshift(DEFAULT_MEMORY);
   return names.filter((n) => mayUse(r.grant, n));
 }
 

@@ -18,6 +18,7 @@ import {
 import type { Project } from "../project/project.ts";
 import type { CallQueue } from "./call_queue.ts";
 import { mayUse, type MemoryReader, readTool, visibleMemories } from "./memory_access.ts";
+import { isDefaultMemory } from "../project/memory_location.ts";
 
 const KINDS = {
   schema: { tool: "get_knowledge_schema", what: "predicates with arity, kind and clause count" },
@@ -94,7 +95,7 @@ export function registerResources(server: Server, r: MemoryReader, watcher: Chan
 
 function checked(r: MemoryReader, uri: string): { memory: string; kind: Kind } {
   const target = parseUri(uri);
-  if (!target || !r.project.entry(target.memory) && target.memory !== "default") {
+  if (!target || !r.project.entry(target.memory) && !isDefaultMemory(target.memory)) {
     throw new McpError(
       ErrorCode.InvalidParams,
       `Resource not found: ${uri}. Use resources/list for the URIs.`,

@@ -3,7 +3,10 @@ import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 
 /** The JSON Schema of one argument. */
 export function paramSchema(p: Param): Record<string, unknown> {
-  const s: Record<string, unknown> = { type: p.type, description: p.description };
+  const s: Record<string, unknown> = p.type === "string[]"
+    ? { type: "array", items: { type: "string" }, description: p.description }
+    : { type: p.type, description: p.description };
+  if (p.maxItems !== undefined) s.maxItems = p.maxItems;
   if (p.enum) s.enum = p.enum;
   if (p.minimum !== undefined) s.minimum = p.minimum;
   if (p.maximum !== undefined) s.maximum = p.maximum;

@@ -11,6 +11,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
+import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
 import { callTool, findTool, TOOLS } from "../tools/registry.ts";
 import { refusal } from "./access.ts";
@@ -107,7 +108,7 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
 /** Tell the watcher which memory a successful write changed (every memory for memory-management tools). */
 function changedMemories(tool: string, args: unknown, shared: ServerShared): void {
   const a = args && typeof args === "object" ? args as Record<string, unknown> : {};
-  const named = typeof a.memory === "string" && a.memory !== "" ? a.memory : "default";
+  const named = typeof a.memory === "string" && a.memory !== "" ? a.memory : DEFAULT_MEMORY;
   const spec = findTool(tool);
   if (spec?.memory) shared.watcher.changed(named);
 }

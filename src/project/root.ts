@@ -73,12 +73,22 @@ export function userDefaultRoot(): string {
   return join(userDataDir(), "default");
 }
 
+/**
+ * The directory the user ran zpm from: `INIT_CWD` when set to a directory (`deno task` runs tasks
+ * in the checkout and passes the caller's directory there, as npm does), else the working directory.
+ */
+export function userCwd(): string {
+  const init = Deno.env.get("INIT_CWD");
+  return init && isDir(init) ? resolve(init) : Deno.cwd();
+}
+
 /** Pick the project root: --project, then ZPM_PROJECT, then discovery, then the per-user default. */
 export function resolveRoot(flag: string | undefined): { root: string; source: ProjectSource } {
-  if (flag) return { root: resolve(flag), source: "flag" };
+  const cwd = userCwd();
+  if (flag) return { root: resolve(cwd, flag), source: "flag" };
   const env = Deno.env.get("ZPM_PROJECT");
-  if (env) return { root: resolve(env), source: "env" };
-  const found = discoverRoot(Deno.cwd());
+  if (env) return { root: resolve(cwd, env), source: "env" };
+  const found = discoverRoot(cwd);
   if (found) return { root: found, source: "discovered" };
   return { root: userDefaultRoot(), source: "user-default" };
 }
@@ -89,6 +99,29 @@ export function initProject(dir: string): boolean {
   if (isDir(p.zpmDir)) return false;
   Deno.mkdirSync(p.kbDir, { recursive: true });
   Deno.mkdirSync(p.dataDir, { recursive: true });
-  Deno.writeTextFileSync(join(p.zpmDir, ".gitignore"), "data/\n");
+  Deno.writeTextFileSync(join(p.zpmDir, ".gitignore"), GITIGNORE);
   return true;
+}
+
+/**
+ * `.zpm/.gitignore`: every memory's journal, lock, archives, broken tails and backups stay out of
+ * git (the default memory's in `data/`, other project memories' in `kb/<name>/`); snapshots,
+ * user files and mounts.json are meant to be committed.
+ */
+export const GITIGNORE = [
+  "data/",
+  "kb/**/journal.wal",
+  "kb/**/journal.wal.*",
+  "kb/**/journal-*.wal",
+  "kb/**/journal.lock",
+  "mounts.json.corrupt-*",
+  "",
+].join("\n");
+
+/** Upgrade the `.gitignore` older versions wrote ("data/" only) to {@link GITIGNORE}; best effort. */
+export function upgradeGitignore(zpmDir: string): void {
+  const path = join(zpmDir, ".gitignore");
+  try {
+    if (Deno.readTextFileSync(path) === "data/\n") Deno.writeTextFileSync(path, GITIGNORE);
+  } catch { /* missing or read-only: leave it */ }
 }

@@ -1,7 +1,7 @@
 /** Argument checking driven by each tool's declared params, with upstream's conventions (§6.1). */
 import { type Args, invalid, type Param, refuse, type StringCheck, type Validated } from "./types.ts";
 
-type Value = string | number | boolean | undefined;
+type Value = string | number | boolean | readonly string[] | undefined;
 
 /**
  * Check raw arguments against `params` and return the values handlers see. First, parameter by
@@ -15,6 +15,7 @@ export function validate(params: readonly Param[], raw: Args): Validated {
     const v = raw[p.name];
     if (p.type === "string") out[p.name] = stringValue(p, v, later);
     else if (p.type === "integer") out[p.name] = integerValue(p, v);
+    else if (p.type === "string[]") out[p.name] = stringsValue(p, v);
     else out[p.name] = v === undefined || v === null ? p.default : v === true || v === "true";
   }
   for (const check of later) check();
@@ -49,6 +50,21 @@ function stringValue(p: Param, v: unknown, later: (() => void)[]): Value {
     }
   }
   return v;
+}
+
+function stringsValue(p: Param, v: unknown): Value {
+  if (v === undefined || v === null) {
+    if (p.required) throw invalid(`'${p.name}' must be an array of strings (it is missing)`);
+    return undefined;
+  }
+  if (!Array.isArray(v)) throw invalid(`'${p.name}' must be an array of strings (got ${typeName(v)})`);
+  const bad = v.findIndex((x) => typeof x !== "string");
+  if (bad >= 0) throw invalid(`'${p.name}[${bad}]' must be a string (got ${typeName(v[bad])})`);
+  if (p.required && v.length === 0) throw invalid(`'${p.name}' must not be empty`);
+  if (p.maxItems !== undefined && v.length > p.maxItems) {
+    throw invalid(`'${p.name}' has ${v.length} items; at most ${p.maxItems} are accepted per call`);
+  }
+  return v as string[];
 }
 
 function integerValue(p: Param, v: unknown): Value {

@@ -22,6 +22,7 @@ import {
 import { getPersistenceStatus, listSnapshotsTool, restoreSnapshot, saveSnapshot } from "./snapshots.ts";
 import { createMemory, listMemories, mountMemory, unmountMemory } from "./memories.ts";
 import { findPredicateReferences, getKbOverview, renamePredicate } from "./refactor.ts";
+import { exportKnowledge, rememberFacts } from "./bulk.ts";
 import type { ToolSpec } from "./types.ts";
 
 /** Every tool, in upstream's inventory order (§7.0). */
@@ -55,6 +56,9 @@ export const TOOLS: readonly ToolSpec[] = [
   findPredicateReferences,
   renamePredicate,
   getKbOverview,
+  // Additions to upstream's 29 tools (README "Differences from upstream zpm").
+  rememberFacts,
+  exportKnowledge,
 ];
 
 /** Look a tool up by its MCP name. */

@@ -1,8 +1,8 @@
 /** The shape of a tool in the registry, shared by MCP, the CLI and tests. */
 import type { Project } from "../project/project.ts";
 
-/** JSON type of a tool argument. */
-export type ParamType = "string" | "integer" | "boolean";
+/** JSON type of a tool argument; "string[]" is a JSON array of strings (a repeatable CLI flag). */
+export type ParamType = "string" | "integer" | "boolean" | "string[]";
 
 /**
  * A check on a string argument, run by `callTool` once the value is known to be a string.
@@ -49,6 +49,8 @@ export interface Param {
   readonly outsideEnum?: "default" | ((value: string) => string);
   /** InvalidArguments text for a missing or wrongly typed value, instead of the standard one. */
   readonly typeError?: string;
+  /** Most items a "string[]" argument may have (InvalidArguments past it). */
+  readonly maxItems?: number;
   /** Further checks on a string value (see `StringCheck`). */
   readonly checks?: readonly StringCheck[];
 }
@@ -70,12 +72,13 @@ export interface ToolResult {
 export type Args = Record<string, unknown>;
 
 /** Arguments after `callTool` checked them against the tool's params. */
-export type Validated = Readonly<Record<string, string | number | boolean | undefined>>;
+export type Validated = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
 /** The value type a handler sees for one declared parameter. */
 type ValueOf<P extends Param> = P["type"] extends "string"
   ? (P extends { enum: readonly (infer E extends string)[] } ? E : string)
   : P["type"] extends "integer" ? number
+  : P["type"] extends "string[]" ? readonly string[]
   : boolean;
 
 /** The typed, validated arguments of a tool with parameters `Ps` (optional ones may be undefined). */

@@ -18,6 +18,7 @@ import json from "./json.pl" with { type: "text" };
 import refactor from "./refactor.pl" with { type: "text" };
 import describe from "./describe.pl" with { type: "text" };
 import tms from "./tms.pl" with { type: "text" };
+import bulk from "./bulk.pl" with { type: "text" };
 
 /** The source files in load order; `module.pl` (the module declaration) comes first. */
 export const PROLOG_SOURCES: readonly string[] = [
@@ -37,6 +38,7 @@ export const PROLOG_SOURCES: readonly string[] = [
   refactor,
   describe,
   tms,
+  bulk,
 ];
 
 /**

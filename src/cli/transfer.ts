@@ -1,0 +1,139 @@
+/**
+ * `zpm import FILE.pl` and `zpm export`: moving knowledge in and out of a memory as plain Prolog.
+ *
+ * Import reads and checks the whole file first (every bad clause is reported with file:line and
+ * nothing is stored); then it commits the clauses in chunks of `IMPORT_CHUNK`, each chunk one
+ * journal transaction (a chunk is stored whole or not at all). An interrupted import leaves the
+ * chunks committed before the interruption; the summary and progress lines say how many.
+ */
+import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import type { Command } from "commander";
+import { writeFileAtomic } from "../io/files.ts";
+import { MemoryError } from "../project/memory_location.ts";
+import type { Project } from "../project/project.ts";
+import { log } from "../io/log.ts";
+import { bootProject } from "./project_boot.ts";
+import { Progress } from "./progress.ts";
+
+/** Clauses per journal transaction of an import. */
+export const IMPORT_CHUNK = 5000;
+
+async function withProject(program: Command, run: (p: Project) => Promise<number>): Promise<number> {
+  const project = await bootProject(program.opts().project, "one-shot");
+  try {
+    return await run(project);
+  } catch (e) {
+    if (e instanceof MemoryError) {
+      log(`zpm: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await project.close();
+  }
+}
+
+/** Import `file` into `memory`; returns the exit code. */
+async function importFile(project: Project, file: string, memory: string): Promise<number> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    log(`zpm import: cannot read ${file}: ${(e as Error).message}`);
+    return 1;
+  }
+  const kb = await project.use(memory, "write");
+  const progress = new Progress("zpm import");
+  const read = await kb.read("import_read", [text, file]);
+  if (!read.ok) {
+    log(`zpm import: ${file}: ${read.error}`);
+    return 1;
+  }
+  const { clauses, lines, errors } = read.value;
+  if (errors.length > 0) {
+    for (const e of errors) log(e);
+    log(
+      `zpm import: ${errors.length} problem(s) in ${file}; nothing was imported (fix them and run it again)`,
+    );
+    return 1;
+  }
+  // An export made with --with-meta carries its own source links: store every clause as it is.
+  const mode = clauses.some((c) => c.startsWith("zpm_source(")) ? "raw" : "link";
+  let committed = 0;
+  let transactions = 0;
+  for (let at = 0; at < clauses.length; at += IMPORT_CHUNK) {
+    const chunk = clauses.slice(at, at + IMPORT_CHUNK);
+    const m = await kb.mutate("remember_many", [mode, ...chunk]);
+    if (!m.reply.ok) {
+      const msg = m.reply.error.replace(/^item (\d+):/gm, (_, n) => `${file}:${lines[at + Number(n) - 1]}:`);
+      log(`zpm import: ${msg}`);
+      log(
+        `zpm import: stopped; ${committed} clause(s) were committed before (${transactions} transaction(s)), the rest was not`,
+      );
+      return 1;
+    }
+    committed += chunk.length;
+    transactions++;
+    if (m.notDurable) log(`zpm import: ${m.notDurable}`);
+    progress.tick(committed, clauses.length, "clauses committed");
+  }
+  const summary =
+    `imported ${committed} clause(s) from ${file} into memory '${memory}' in ${transactions} transaction(s)`;
+  console.log(`${summary[0].toUpperCase()}${summary.slice(1)}.`);
+  progress.done(`${committed} clauses`);
+  return 0;
+}
+
+/** Export `memory` to `output` (stdout when absent); returns the exit code. */
+async function exportMemory(
+  project: Project,
+  memory: string,
+  withMeta: boolean,
+  output?: string,
+): Promise<number> {
+  const kb = await project.use(memory, "read");
+  const progress = new Progress("zpm export");
+  const r = await kb.read("export", [withMeta ? 1 : 0]);
+  if (!r.ok) {
+    log(`zpm export: ${r.error}`);
+    return 1;
+  }
+  const header = `% zpm export of memory '${memory}': ${r.value.clauses} clause(s)${
+    withMeta ? " (with zpm bookkeeping)" : ""
+  }\n`;
+  const text = header + r.value.text;
+  if (output) {
+    await writeFileAtomic(output, text);
+    log(`zpm export: wrote ${r.value.clauses} clause(s) of memory '${memory}' to ${output}`);
+  } else {
+    const bytes = new TextEncoder().encode(text);
+    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  }
+  progress.done(`${r.value.clauses} clauses`);
+  return 0;
+}
+
+/** Add `import` and `export`; `setCode` sets the exit code. */
+export function registerTransfer(program: Command, setCode: (code: number) => void): void {
+  program.command("import")
+    .description(
+      "import facts and rules from a Prolog file (dynamic, discontiguous and op/3 directives allowed); all-or-nothing checks, then commits in transactions of 5000 clauses",
+    )
+    .argument("<file>", "the .pl file to read")
+    .option("--memory <name>", "memory to import into", DEFAULT_MEMORY)
+    .action(async (file: string, opts: { memory: string }) => {
+      setCode(await withProject(program, (p) => importFile(p, file, opts.memory)));
+    });
+  program.command("export")
+    .description(
+      "write a memory's facts and rules as plain quoted Prolog (readable by zpm import and swipl consult)",
+    )
+    .option("--memory <name>", "memory to export", DEFAULT_MEMORY)
+    .option("--with-meta", "include zpm's bookkeeping (zpm_source/2, tms_justification/2)")
+    .option("--output <file>", "write to this file instead of stdout")
+    .action(async (opts: { memory: string; withMeta?: boolean; output?: string }) => {
+      setCode(
+        await withProject(program, (p) => exportMemory(p, opts.memory, opts.withMeta === true, opts.output)),
+      );
+    });
+}

@@ -1,0 +1,139 @@
+% Bulk operations: several clauses in one planned transaction (remember_facts, zpm import), reading a
+% knowledge file into checked clause texts (import), and writing a memory as plain Prolog (export).
+
+% remember_many(+Texts): every item is checked first (parse, clause and head rules, as remember_fact);
+% when any is refused nothing is emitted and the error lists each refused item; otherwise each is
+% asserted as remember_fact does, all in this one plan (one journal transaction). Bookkeeping clauses
+% (zpm_source/2, tms_justification/2) never get a source link of their own.
+% remember_many(+Mode, +Texts): Mode "link" gives each clause its source link as remember_fact does;
+% "raw" (an import of an export made with --with-meta, whose zpm_source/2 clauses are the links)
+% asserts every item as it is.
+t_remember_many(Mode, Texts, obj([count-num(N)])) :-
+    check_items(Texts, 1, Errs),
+    (   Errs == [] -> true
+    ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
+        fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
+    ),
+    capacity_now,
+    many_assert(Texts, Mode, 0, N).
+
+% capacity_now: the size check of check_capacity, once per batch (kb_bytes walks every predicate, so
+% checking it every 32 items, as single remembers do, made large imports quadratic).
+capacity_now :-
+    (   setting(max_kb_bytes, Max), kb_bytes(Used), Used > Max
+    ->  MB is Max // 1048576,
+        fail_with(limit, "knowledge base size limit (~d MB) reached; forget facts or raise ZPM_MAX_KB_MB", [MB])
+    ;   true
+    ).
+
+check_items([], _, []).
+check_items([T|Ts], I, Errs) :-
+    catch(( parse_one(T, C0, _), clause_parts(C0, _, _), Ok = true ), E, true),
+    (   Ok == true -> Errs = Errs1
+    ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Errs = [Msg|Errs1]
+    ),
+    I1 is I + 1,
+    check_items(Ts, I1, Errs1).
+
+many_assert([], _, N, N).
+many_assert([T|Ts], Mode, N0, N) :-
+    parse_one(T, C0, _), clause_parts(C0, H, B), clause_term(H, B, C),
+    emit(assert, C, _),
+    (   Mode == "link", \+ bookkeeping(H) -> add_source(C, interactive) ; true ),
+    N1 is N0 + 1,
+    many_assert(Ts, Mode, N1, N).
+
+bookkeeping(zpm_source(_, _)).
+bookkeeping(tms_justification(_, _)).
+
+% import_read(+Text, +Label): read a knowledge file term by term. Directives dynamic/1,
+% discontiguous/1 and op/3 take effect (op/3 for the rest of the file); each clause is checked with
+% the clause rules and returned as quoted text with its line; every problem is `Label:Line: message`.
+% Operators declared by the file are in force while it is read and restored afterwards; clause texts are
+% written in standard syntax (operators of the file as plain compound terms), so the journal never
+% depends on them.
+t_import_read(Text, Label, obj([clauses-arr(Cs), lines-arr(Ls), errors-arr(Es), directives-num(D)])) :-
+    forall(recorded(zpm_import_ops, _, R), erase(R)),
+    setup_call_cleanup(open_string(Text, In), import_loop(In, Label, Items, 0, D),
+                       ( close(In), restore_ops )),
+    findall(str(S), member(ok(S, _), Items), Cs),
+    findall(num(L), member(ok(_, L), Items), Ls),
+    findall(str(E), member(err(E), Items), Es).
+
+import_loop(In, Label, Items, D0, D) :-
+    stream_property(In, position(Pos)), stream_position_data(line_count, Pos, Line0),
+    catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), E, true),
+    (   nonvar(E)
+    ->  error_line(E, Line0, L), syntax_msg(E, M), import_err(Label, L, M, Item),
+        Items = [Item|Rest], import_loop(In, Label, Rest, D0, D)
+    ;   T == end_of_file -> Items = [], D = D0
+    ;   ( nonvar(TP), stream_position_data(line_count, TP, L) -> true ; L = Line0 ),
+        catch(( import_term(T, Item0), Ok = true ), E2, true),
+        (   Ok == true -> Item = Item0 ; msg_of(E2, M), import_err(Label, L, M, Item) ),
+        (   Item = dir -> D1 is D0 + 1, Items = Rest
+        ;   Item = ok(S) -> Items = [ok(S, L)|Rest], D1 = D0
+        ;   Items = [Item|Rest], D1 = D0
+        ),
+        import_loop(In, Label, Rest, D1, D)
+    ).
+
+import_err(Label, L, M, err(Msg)) :- format(string(Msg), "~w:~w: ~w", [Label, L, M]).
+
+import_term((:- D), dir) :- !, import_directive(D).
+import_term(T, ok(S)) :- check_depth(T), clause_parts(T, H, B), clause_term(H, B, C), canon_plain(C, S).
+
+% canon_plain(+T, -S): quoted text without operators (standard syntax whatever operators are declared).
+canon_plain(T, S) :-
+    copy_term(T, C), term_variables(C, Vs), name_vars(Vs, 0, Names),
+    format(string(S), "~W", [C, [quoted(true), ignore_ops(true), variable_names(Names), spacing(next_argument)]]).
+
+% declare_op(+P, +T, +N): op/3 for the user module, remembering what to restore.
+declare_op(P, T, N) :-
+    ( is_list(N) -> Ns = N ; Ns = [N] ),
+    forall(member(A, Ns), ( op_kind(T, K), ( current_op(P0, T0, user:A), op_kind(T0, K) -> true ; P0 = 0, T0 = T ),
+                            recorda(zpm_import_ops, op(P0, T0, A)) )),
+    op(P, T, user:N).
+
+op_kind(T, prefix) :- memberchk(T, [fy, fx]), !.
+op_kind(T, postfix) :- memberchk(T, [xf, yf]), !.
+op_kind(_, infix).
+
+restore_ops :-
+    forall(recorded(zpm_import_ops, op(P, T, A), R), ( catch(op(P, T, user:A), _, true), erase(R) )).
+
+import_directive(dynamic(Spec)) :- !, import_dynamic(Spec).
+import_directive(discontiguous(_)) :- !.
+import_directive(op(P, T, N)) :- !, declare_op(P, T, N).
+import_directive(D) :-
+    fail_with(unsafe, "directive ~q is not supported in imported files (allowed: dynamic, discontiguous, op/3)", [D]).
+
+import_dynamic((A, B)) :- !, import_dynamic(A), import_dynamic(B).
+import_dynamic([]) :- !.
+import_dynamic([A|B]) :- !, import_dynamic(A), import_dynamic(B).
+import_dynamic(N/A) :- atom(N), integer(A), !, functor(H, N, A), check_head(H), ensure_dynamic(H).
+import_dynamic(S) :- fail_with(syntax, "dynamic(~q): expected Name/Arity", [S]).
+
+% export(+WithMeta): the memory's own clauses (not those of kb files) as plain quoted Prolog that
+% consult and import read back: a `:- dynamic(N/A).` line per predicate, then its clauses. With
+% WithMeta = 0 zpm's bookkeeping (zpm_source/2, tms_justification/2) is left out.
+t_export(Meta, obj([text-str(Text), clauses-num(N)])) :-
+    flag(zpm_export_count, _, 0),
+    with_output_to(string(Text),
+      forall(( export_order(Meta, PN/PA), functor(H, PN, PA), exportable(H) ),
+             ( format(":- dynamic(~q).~n", [PN/PA]),
+               forall(( clause(user:H, B, Ref), \+ kb_ref(Ref) ),
+                      ( write_clause(H, B), flag(zpm_export_count, K, K + 1) )) ))),
+    flag(zpm_export_count, N, 0).
+
+% export_order(+Meta, -N/A): user predicates, then (with Meta = 1) the bookkeeping ones, so an
+% import asserts each clause before its links.
+export_order(_, N/A) :- user_pred(N/A), \+ memberchk(N/A, [zpm_source/2, tms_justification/2]).
+export_order(1, N/A) :- member(N/A, [zpm_source/2, tms_justification/2]).
+
+% exportable(+H): the predicate has a clause of its own, or none at all (declared dynamic only).
+exportable(H) :- \+ \+ ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), !.
+exportable(H) :- \+ clause(user:H, _).
+
+op_(remember_many, [Mode|Texts], V) :- plan_reply(t_remember_many(Mode, Texts), V), garbage_collect_clauses.
+op_(import_read, [T, L], V) :- t_import_read(T, L, V).
+op_(export, [M], V) :- t_export(M, V).

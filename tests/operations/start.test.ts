@@ -1,0 +1,64 @@
+/**
+ * A start that cannot go wrong: `zpm serve --project DIR` without `.zpm/` completes the MCP
+ * handshake and answers tool calls with "run `zpm init` in DIR" (the CLI says the same, exit 1);
+ * `deno task zpm` run from another directory uses that directory's `.zpm/` (INIT_CWD); `zpm init`
+ * writes a .gitignore that covers every memory's journal files.
+ */
+import { match, ok, strictEqual } from "node:assert/strict";
+import { isolatedEnv, McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
+
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+Deno.test("serve --project DIR without .zpm/ completes the handshake and every tool call says to run zpm init", async () => {
+  const home = await tempProject(false);
+  const bare = await Deno.makeTempDir({ prefix: "zpm-bare-" });
+  const mcp = await McpClient.start({ cwd: home, args: ["--project", bare] });
+  try {
+    const tools = (await mcp.request("tools/list", {})).result as { tools: unknown[] };
+    ok(tools.tools.length > 0);
+    const r = await mcp.call("remember_fact", { fact: "a(1)" });
+    strictEqual(r.isError, true);
+    match(r.content[0].text, new RegExp(`Run \`zpm init\` in ${bare}`));
+  } finally {
+    strictEqual(await mcp.close(), 1);
+  }
+  match(mcp.stderr, /Run `zpm init`/);
+  const cli = await runZpm(["--project", bare, "remember-fact", "--fact", "a(1)"], { cwd: home });
+  strictEqual(cli.code, 1);
+  match(cli.stderr, /Run `zpm init`/);
+  ok(![...Deno.readDirSync(bare)].length, "nothing was created in DIR");
+});
+
+Deno.test("deno task zpm from another directory uses that directory's .zpm/ (INIT_CWD)", async () => {
+  const dir = await tempProject();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", `--config=${CONFIG}`, "zpm", "remember-fact", "--fact", "here(1)"],
+    cwd: dir,
+    env: isolatedEnv(dir),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr);
+  strictEqual(out.code, 0, err);
+  match(await Deno.readTextFile(`${dir}/.zpm/data/journal.wal`), /here\(1\)/);
+  ok(!err.includes("per-user default"), err);
+});
+
+Deno.test("zpm init writes a .gitignore covering every memory's journal, lock, archive and broken-tail files", async () => {
+  const dir = await tempProject();
+  const gi = await Deno.readTextFile(`${dir}/.zpm/.gitignore`);
+  for (
+    const line of [
+      "data/",
+      "kb/**/journal.wal",
+      "kb/**/journal.wal.*",
+      "kb/**/journal-*.wal",
+      "kb/**/journal.lock",
+    ]
+  ) {
+    ok(gi.split("\n").includes(line), `${line} in ${gi}`);
+  }
+  await Deno.writeTextFile(`${dir}/.zpm/.gitignore`, "data/\n");
+  await runZpm(["list-memories"], { cwd: dir });
+  strictEqual(await Deno.readTextFile(`${dir}/.zpm/.gitignore`), gi, "an old .gitignore is upgraded");
+});
