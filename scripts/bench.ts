@@ -598,7 +598,7 @@ const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
   await check.close();
   const kept = acked.filter((f) => stored.has(f)).length;
   const label = `HTTP: ${clients} clients x ${perClient} calls (half writes)`;
-  const perCall = add(
+  add(
     `${label}, per call`,
     "ms",
     latencies,
