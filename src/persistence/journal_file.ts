@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } from "../io/files.ts";
 import { readRange, writeAll } from "../io/files.ts";
+import { checkInjectedSyncFault } from "./fault_injection.ts";
 import { holdsExclusive, withFileLock } from "./file_lock.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
@@ -101,6 +102,7 @@ export class JournalFiles {
           `Short write to ${path}: ${n} of ${bytes.length} bytes written (disk full?); the change was not saved. Free disk space, then retry.`,
         );
       }
+      checkInjectedSyncFault("journal", path);
       await file.syncData();
     } catch (e) {
       let undo = "";
@@ -380,6 +382,7 @@ export class JournalFiles {
 
   async #syncDir(): Promise<void> {
     try {
+      checkInjectedSyncFault("dir", this.dir);
       await fsyncDir(this.dir);
     } catch (e) {
       throw new JournalWriteError(

@@ -1,6 +1,7 @@
 /** Every mutating tool's effect survives a restart, over MCP and over the CLI. */
 import { deepStrictEqual, match, strictEqual } from "node:assert/strict";
 import { fingerprint, McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
+import { scanJournal } from "../../src/persistence/journal_format.ts";
 
 const PREDS = ["parent/2", "grandparent/2", "owner/1", "note/1", "status/2", "deploy/2", "proj/2", "city/1"];
 
@@ -72,18 +73,30 @@ Deno.test("restart: the same mutations through the CLI give the same durable sta
   strictEqual(await mcp.close(), 0);
 });
 
-Deno.test("restart: snapshot save and restore are durable and the journal rotates", async () => {
+Deno.test("restart: snapshot save and restore survive a restart; each rotates the journal (a fresh journal.wal, the old one archived)", async () => {
   const dir = await tempProject();
   const a = await McpClient.start({ cwd: dir });
   await a.call("remember_fact", { fact: "parent(tom, bob)" });
   strictEqual(await a.text("save_snapshot", { name: "v1" }), "Snapshot 'v1' saved successfully.");
+  const wal = `${dir}/.zpm/data/journal.wal`;
+  strictEqual((await Deno.readFile(wal)).length, 0, "after a snapshot journal.wal starts empty");
+  const archives = () =>
+    [...Deno.readDirSync(`${dir}/.zpm/data`)].filter((e) => /^journal-\d+\.wal$/.test(e.name));
+  strictEqual(archives().length, 1, "the old journal was archived");
   await a.call("remember_fact", { fact: "parent(bob, ann)" });
+  deepStrictEqual(scanJournal(await Deno.readFile(wal)).transactions.map((t) => t.seq), [2]);
   strictEqual(await a.text("save_snapshot", { name: "v2" }), "Snapshot 'v2' saved successfully.");
   await a.call("remember_fact", { fact: "parent(ann, joe)" });
   strictEqual(await a.text("list_snapshots"), "Snapshots: [v2.pl, v1.pl]");
   strictEqual(await a.text("restore_snapshot", { name: "v1" }), "Snapshot 'v1' restored successfully.");
   strictEqual(await a.text("query_logic", { goal: "parent(X, Y)" }), '[{"X":"tom","Y":"bob"}]');
+  strictEqual((await Deno.readFile(wal)).length, 0, "a restore rotates too");
   await a.call("remember_fact", { fact: "parent(tom, liz)" });
+  strictEqual(
+    scanJournal(await Deno.readFile(wal)).transactions.length,
+    1,
+    "only the write after the restore",
+  );
   strictEqual(await a.close(), 0);
   const b = await McpClient.start({ cwd: dir });
   strictEqual(

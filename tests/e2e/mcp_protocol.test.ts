@@ -85,7 +85,7 @@ Deno.test("initialize: serverInfo, tools capability, and protocol version negoti
     };
     strictEqual(res.serverInfo.name, "zpm");
     strictEqual(res.serverInfo.version, VERSION);
-    ok(/^\d+\.\d+\.\d+/.test(VERSION));
+    ok(/^\d+\.\d+\.\d+/.test(res.serverInfo.version), "the server reports a semantic version");
     ok(res.capabilities.tools, "tools capability");
     // Issue 14 deliberately adds resources (with subscribe), prompts, logging and completions.
     deepStrictEqual(Object.keys(res.capabilities).sort(), [

@@ -1,18 +1,14 @@
 /**
- * Bugs the hostile sweep found outside the tool, MCP and Prolog layers, kept as failing tests until
- * they are fixed. Run them with ZPM_HOSTILE_KNOWN_BUGS=1 (the sweep then also puts back the calls
- * it avoids because of them).
+ * Regression tests for bugs the hostile sweep found outside the tool, MCP and Prolog layers. They
+ * were kept as failing tests until fixed; they always run now.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { McpClient, runZpm } from "../helpers/zpm.ts";
 import { makeSandbox } from "./harness.ts";
 
-const KNOWN_BUGS = true; // bug A (re-pointed memory) is fixed; kept as a regression test
-
 Deno.test({
   name:
-    "KNOWN BUG (src/project/project.ts loadManifest): a memory name re-pointed by another process is served from the old directory",
-  ignore: !KNOWN_BUGS,
+    "regression (src/project/project.ts loadManifest): a memory name re-pointed by another process is served from its new directory",
   async fn() {
     const sb = await makeSandbox("zpm-known-");
     let mcp = await McpClient.start({ cwd: sb.project, env: sb.env });
