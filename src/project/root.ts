@@ -74,12 +74,20 @@ export function userDefaultRoot(): string {
 }
 
 /**
- * The directory the user ran zpm from: `INIT_CWD` when set to a directory (`deno task` runs tasks
- * in the checkout and passes the caller's directory there, as npm does), else the working directory.
+ * The directory the user ran zpm from. `deno task zpm|serve` run in the checkout, so those tasks pass
+ * the user's directory (`INIT_CWD`) as `ZPM_TASK_CWD`; `main.ts` moves there at start and removes the
+ * variable, so processes zpm starts (and a test suite run by `deno task test`) never inherit it.
  */
 export function userCwd(): string {
-  const init = Deno.env.get("INIT_CWD");
-  return init && isDir(init) ? resolve(init) : Deno.cwd();
+  return Deno.cwd();
+}
+
+/** At start-up: adopt `ZPM_TASK_CWD` (set by the deno tasks) as the working directory, once. */
+export function adoptTaskCwd(): void {
+  const dir = Deno.env.get("ZPM_TASK_CWD");
+  if (dir === undefined) return;
+  Deno.env.delete("ZPM_TASK_CWD");
+  if (dir && isDir(dir)) Deno.chdir(dir);
 }
 
 /** Pick the project root: --project, then ZPM_PROJECT, then discovery, then the per-user default. */
