@@ -23,21 +23,28 @@ export const DEFAULT_LIMITS: Limits = {
   maxKbBytes: 512 * 1024 * 1024,
 };
 
-function positiveInt(name: string, raw: string | undefined): number | undefined {
+function positiveInt(name: string, raw: string | undefined, max: number): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  if (!Number.isSafeInteger(n) || n <= 0 || n > max) {
+    throw new Error(`${name} must be a positive integer of at most ${max}, got '${raw}'`);
   }
   return n;
 }
 
+/** The engine counts inferences in a 32-bit integer; larger limits make every query fail. */
+const MAX_INFERENCE_LIMIT = 2 ** 31 - 1;
+/** The engine's heap is 2 GiB (WASM32), so a larger knowledge-base cap could never apply. */
+const MAX_KB_MB = 2047;
+/** One hour: longer deadlines are a mistake, not a setting. */
+const MAX_TIMEOUT_MS = 3_600_000;
+
 /** Defaults overridden by the environment (and then by explicit flags). */
 export function limitsFromEnv(overrides: Partial<Limits> = {}): Limits {
   const env = (k: string) => Deno.env.get(k);
-  const timeoutMs = positiveInt("ZPM_QUERY_TIMEOUT_MS", env("ZPM_QUERY_TIMEOUT_MS"));
-  const inference = positiveInt("ZPM_INFERENCE_LIMIT", env("ZPM_INFERENCE_LIMIT"));
-  const kbMb = positiveInt("ZPM_MAX_KB_MB", env("ZPM_MAX_KB_MB"));
+  const timeoutMs = positiveInt("ZPM_QUERY_TIMEOUT_MS", env("ZPM_QUERY_TIMEOUT_MS"), MAX_TIMEOUT_MS);
+  const inference = positiveInt("ZPM_INFERENCE_LIMIT", env("ZPM_INFERENCE_LIMIT"), MAX_INFERENCE_LIMIT);
+  const kbMb = positiveInt("ZPM_MAX_KB_MB", env("ZPM_MAX_KB_MB"), MAX_KB_MB);
   return {
     ...DEFAULT_LIMITS,
     ...(timeoutMs ? { timeoutMs } : {}),
