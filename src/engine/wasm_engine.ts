@@ -41,16 +41,16 @@ async function startSwipl(args: string[], state?: Uint8Array): Promise<SwiplModu
   return await SWIPL(options as unknown as Parameters<typeof SWIPL>[0]) as unknown as SwiplModule;
 }
 
-/** An engine started from the cached boot state, or null (no usable state: it is discarded). */
-async function fromBootState(): Promise<Prolog | null> {
-  const state = await readBootState();
+/** An engine started from `given` or the cached boot state, or null (a bad cached state is discarded). */
+async function fromBootState(given?: Uint8Array | null): Promise<Prolog | null> {
+  const state = given === undefined ? await readBootState() : given;
   if (!state) return null;
   try {
     const swipl = await startSwipl(["-q", "-x", STATE_PATH], state);
     const pl = swipl.prolog as Prolog;
     if (pl.query("current_predicate(zpm:rpc/3)").once()?.success) return pl;
   } catch { /* fall through: start from source */ }
-  await discardBootState();
+  if (given === undefined) await discardBootState();
   return null;
 }
 
@@ -88,15 +88,16 @@ export class WasmEngine {
   /**
    * Load swipl-wasm and the zpm module. `maxKbBytes` caps the knowledge-base size. The module comes from
    * the cached boot state when there is a good one (see `boot_state.ts`), else from source, after which
-   * a state is saved for the next start.
+   * a state is saved for the next start. A `state` given by the caller (the engine host, which may not
+   * read the cache itself) is used instead of the cache; `null` means none.
    */
-  static async create(maxKbBytes: number): Promise<WasmEngine> {
+  static async create(maxKbBytes: number, state?: Uint8Array | null): Promise<WasmEngine> {
     // swipl-wasm's Emscripten loader reads `__dirname` under Node-like runtimes. Deno defines it for
     // CommonJS modules, but a single-file bundle (`deno bundle`) turns them into ESM without it; the
     // wasm is inlined in the package, so any directory will do.
     const g = globalThis as { __dirname?: string };
     g.__dirname ??= import.meta.dirname ?? ".";
-    const pl = await fromBootState() ?? await fromSource();
+    const pl = await fromBootState(state) ?? await fromSource();
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);
