@@ -3,7 +3,9 @@
  * wall-clock deadline. A call that passes its deadline kills the child with SIGKILL; the engine is
  * then dead and its owner rebuilds a new one (see `KnowledgeBase`).
  */
+import { Buffer } from "node:buffer";
 import { readLines } from "../io/lines.ts";
+import { readBootState } from "./boot_state.ts";
 import type { OpArgs, OpName, OpReply } from "./ops.ts";
 import type { Engine, EngineReply } from "./types.ts";
 
@@ -40,6 +42,9 @@ export class ProcessEngine implements Engine {
       stderr: "inherit",
     }).spawn();
     const engine = new ProcessEngine(child, child.stdin.getWriter());
+    const state = await readBootState();
+    const hello = JSON.stringify({ state: state ? Buffer.from(state).toString("base64") : null });
+    await engine.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
     const ready = Promise.withResolvers<void>();
     engine.pump(ready);
     child.status.then(() => engine.onExit(ready));

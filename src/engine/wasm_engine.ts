@@ -4,6 +4,7 @@
  */
 import SWIPL from "swipl-wasm";
 import { ZPM_PROLOG } from "./prolog/sources.ts";
+import { bootStateCacheable, discardBootState, readBootState, writeBootState } from "./boot_state.ts";
 import type { OpArgs, OpName, OpReply } from "./ops.ts";
 import type { EngineReply } from "./types.ts";
 
@@ -15,6 +16,61 @@ interface Prolog {
   load_string(text: string, file: string): Promise<unknown>;
   query(goal: string, input?: Record<string, unknown>): { once(): RpcAnswer | null | undefined };
   String: new (text: string) => unknown;
+}
+
+/** The part of swipl-wasm's Emscripten module used here (its in-memory file system). */
+interface SwiplModule {
+  prolog: unknown;
+  FS: {
+    writeFile(path: string, data: Uint8Array): void;
+    readFile(path: string): Uint8Array;
+    unlink(path: string): void;
+  };
+}
+
+const STATE_PATH = "/zpm-boot.prc";
+
+/** Start swipl-wasm with `args`; `state` is put in its file system at `STATE_PATH` first. */
+async function startSwipl(args: string[], state?: Uint8Array): Promise<SwiplModule> {
+  const options = {
+    arguments: args,
+    print: () => {},
+    printErr: () => {},
+    preRun: state ? [(m: SwiplModule) => m.FS.writeFile(STATE_PATH, state)] : [],
+  };
+  return await SWIPL(options as unknown as Parameters<typeof SWIPL>[0]) as unknown as SwiplModule;
+}
+
+/** An engine started from `given` or the cached boot state, or null (a bad cached state is discarded). */
+async function fromBootState(given?: Uint8Array | null): Promise<Prolog | null> {
+  const state = given === undefined ? await readBootState() : given;
+  if (!state) return null;
+  try {
+    const swipl = await startSwipl(["-q", "-x", STATE_PATH], state);
+    const pl = swipl.prolog as Prolog;
+    if (pl.query("current_predicate(zpm:rpc/3)").once()?.success) return pl;
+  } catch { /* fall through: start from source */ }
+  if (given === undefined) await discardBootState();
+  return null;
+}
+
+/** An engine that consulted zpm's Prolog from source; saves a boot state for later starts. */
+async function fromSource(): Promise<Prolog> {
+  const swipl = await startSwipl(["-q"]);
+  const pl = swipl.prolog as Prolog;
+  await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
+  if (!bootStateCacheable()) return pl;
+  const saved = pl.query(
+    `catch(qsave_program('${STATE_PATH}', [autoload(false), stand_alone(false)]), _, fail)`,
+  ).once();
+  if (saved?.success) {
+    try {
+      const bytes = swipl.FS.readFile(STATE_PATH);
+      swipl.FS.unlink(STATE_PATH);
+      await writeBootState(bytes);
+    } catch { /* caching is best effort */ }
+  }
+  return pl;
 }
 
 /** What `once()` gives for `zpm:rpc/3`: the bindings, or an error/failure description. */
@@ -29,20 +85,19 @@ interface RpcAnswer {
 export class WasmEngine {
   private constructor(private readonly pl: Prolog) {}
 
-  /** Load swipl-wasm and the zpm module. `maxKbBytes` caps the knowledge-base size. */
-  static async create(maxKbBytes: number): Promise<WasmEngine> {
+  /**
+   * Load swipl-wasm and the zpm module. `maxKbBytes` caps the knowledge-base size. The module comes from
+   * the cached boot state when there is a good one (see `boot_state.ts`), else from source, after which
+   * a state is saved for the next start. A `state` given by the caller (the engine host, which may not
+   * read the cache itself) is used instead of the cache; `null` means none.
+   */
+  static async create(maxKbBytes: number, state?: Uint8Array | null): Promise<WasmEngine> {
     // swipl-wasm's Emscripten loader reads `__dirname` under Node-like runtimes. Deno defines it for
     // CommonJS modules, but a single-file bundle (`deno bundle`) turns them into ESM without it; the
     // wasm is inlined in the package, so any directory will do.
     const g = globalThis as { __dirname?: string };
     g.__dirname ??= import.meta.dirname ?? ".";
-    const swipl = await SWIPL({
-      arguments: ["-q"],
-      print: () => {},
-      printErr: () => {},
-    });
-    const pl = swipl.prolog as unknown as Prolog;
-    await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
+    const pl = await fromBootState(state) ?? await fromSource();
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);

@@ -38,9 +38,16 @@ export async function tempProject(init = true): Promise<string> {
   return dir;
 }
 
+/**
+ * The engine boot-state cache shared by the test runs (src/engine/boot_state.ts): one per machine, so a
+ * fresh HOME per test does not rebuild it in every test. `ZPM_ENGINE_CACHE` overrides it.
+ */
+const TEST_ENGINE_CACHE = Deno.env.get("ZPM_ENGINE_CACHE") ??
+  `${Deno.env.get("TMPDIR") ?? "/tmp"}/zpm-test-engine-cache`;
+
 /** An environment that keeps zpm away from the real home directory. */
 export function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { HOME: dir, XDG_DATA_HOME: `${dir}/.xdg`, ...extra };
+  return { HOME: dir, XDG_DATA_HOME: `${dir}/.xdg`, ZPM_ENGINE_CACHE: TEST_ENGINE_CACHE, ...extra };
 }
 
 /** Run `zpm <args>` to completion. */
