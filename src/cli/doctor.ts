@@ -1,6 +1,6 @@
 /** `zpm doctor [--repair keep-prefix|skip]`: report and repair journal damage. */
 import { type Command, Option } from "commander";
-import { diagnose, formatHealth, repairJournal, type RepairMode } from "../core/doctor.ts";
+import { diagnose, formatHealth, refusedMounts, repairJournal, type RepairMode } from "../core/doctor.ts";
 import { defaultEntry, locate } from "../project/memory_location.ts";
 import { projectPaths, resolveRoot } from "../project/root.ts";
 
@@ -19,7 +19,9 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
         health = await diagnose(m.name, m.dataDir, m.snapshotDir);
       }
       out.push(...formatHealth(health));
+      const refused = refusedMounts(root);
+      for (const r of refused) out.push(`refused: ${r}`);
       console.log(out.join("\n"));
-      if (health.damage?.kind === "corrupt") setFailed();
+      if (health.damage?.kind === "corrupt" || health.foreign || health.unsafe || refused.length) setFailed();
     });
 }

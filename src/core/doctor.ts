@@ -8,6 +8,11 @@ import { nowNs, writeFileAtomic } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import { type JournalDamage, scanJournal } from "../persistence/journal_format.ts";
 import { listSnapshots, parseSnapshotHeader } from "../persistence/snapshot_file.ts";
+import { foreignJournalReason } from "../persistence/journal_foreign.ts";
+import { openExposure } from "./exposure.ts";
+import { type MountEntry, parseManifest, recoverEntries } from "../project/manifest.ts";
+import { confinementProblem } from "../project/memory_location.ts";
+import { projectPaths, userDataDir } from "../project/root.ts";
 
 /** Health of one memory's files. */
 export interface MemoryHealth {
@@ -18,6 +23,12 @@ export interface MemoryHealth {
   damage: JournalDamage | null;
   archives: string[];
   snapshots: { name: string; ok: boolean; problem?: string }[];
+  /** Set when journal.wal is not a zpm journal (why): it is never cut, writes are refused. */
+  foreign: string | null;
+  /** Set when the journal cannot be read safely (e.g. it is a symbolic link). */
+  unsafe: string | null;
+  /** Files and directories of the memory that other users can read. */
+  exposed: string[];
 }
 
 /** How to repair mid-log damage. */
@@ -26,8 +37,17 @@ export type RepairMode = "keep-prefix" | "skip";
 /** Inspect a memory's journal and snapshots without changing anything. */
 export async function diagnose(memory: string, dataDir: string, snapshotDir: string): Promise<MemoryHealth> {
   const files = new FileJournalStore(dataDir, snapshotDir).files;
-  const { bytes } = await files.readFrom(0);
+  let bytes: Uint8Array = new Uint8Array(0);
+  let unsafe: string | null = null;
+  try {
+    bytes = (await files.readFrom(0)).bytes;
+  } catch (e) {
+    unsafe = (e as Error).message;
+  }
   const scan = scanJournal(bytes, 0);
+  const foreign = scan.damage?.kind === "torn-tail"
+    ? foreignJournalReason(bytes.subarray(0, scan.goodEnd), bytes.subarray(scan.goodEnd))
+    : null;
   const snapshots = [];
   for (const s of await listSnapshots(snapshotDir)) {
     try {
@@ -46,14 +66,50 @@ export async function diagnose(memory: string, dataDir: string, snapshotDir: str
     damage: scan.damage,
     archives: (await files.listArchives().catch(() => [])).map((a) => a.name),
     snapshots,
+    foreign,
+    unsafe,
+    exposed: await openExposure([dataDir, snapshotDir]),
   };
+}
+
+/**
+ * Why entries of the project's mounts.json are refused (see `confinementProblem`): one line per
+ * refused entry, empty when every entry may be used. A manifest that is a link or unreadable is
+ * reported by the server and tools, not here.
+ */
+export function refusedMounts(root: string): string[] {
+  const paths = projectPaths(root);
+  let entries: MountEntry[] = [];
+  try {
+    if (Deno.lstatSync(paths.manifest).isSymlink) {
+      return [`${paths.manifest} is a symbolic link; it is not used`];
+    }
+    const text = Deno.readTextFileSync(paths.manifest);
+    try {
+      entries = parseManifest(text);
+    } catch {
+      entries = recoverEntries(text);
+    }
+  } catch { /* missing */ }
+  const out: string[] = [];
+  for (const e of entries) {
+    const problem = confinementProblem(paths, e, () => join(userDataDir(), "kb"));
+    if (problem) out.push(problem);
+  }
+  return out;
 }
 
 /** Human-readable report lines. */
 export function formatHealth(h: MemoryHealth): string[] {
   const lines = [`memory '${h.memory}' (${h.dataDir})`];
   const d = h.damage;
-  if (!d) lines.push(`  journal.wal: ok, ${h.transactions} transaction(s), ${h.journalBytes} bytes`);
+  if (h.unsafe) lines.push(`  journal.wal: NOT USED: ${h.unsafe}`);
+  else if (h.foreign) {
+    lines.push(
+      `  journal.wal: NOT A ZPM JOURNAL (${h.foreign}); zpm never cuts or appends to it, so changes to this memory are refused`,
+      "  move the file out of the memory directory if it is yours, or delete it if it came with the repository",
+    );
+  } else if (!d) lines.push(`  journal.wal: ok, ${h.transactions} transaction(s), ${h.journalBytes} bytes`);
   else if (d.kind === "torn-tail") {
     lines.push(
       `  journal.wal: torn tail at byte ${d.offset} (${d.reason}) after ${h.transactions} good transaction(s); the next start cuts it (backup kept)`,
@@ -69,6 +125,9 @@ export function formatHealth(h: MemoryHealth): string[] {
   lines.push(`  archives: ${h.archives.length ? h.archives.join(", ") : "none"}`);
   for (const s of h.snapshots) lines.push(`  snapshot ${s.name}: ${s.ok ? "ok" : `BAD (${s.problem})`}`);
   if (h.snapshots.length === 0) lines.push("  snapshots: none");
+  for (const path of h.exposed) {
+    lines.push(`  warning: ${path} is readable by other users; make it private with: chmod go-rwx ${path}`);
+  }
   return lines;
 }
 
@@ -89,6 +148,12 @@ export async function repairJournal(dataDir: string, mode: RepairMode): Promise<
     if (!d) {
       if (scan.missingFinalNewline) await store.ensureFinalNewline();
       return [];
+    }
+    const foreign = d.kind === "torn-tail"
+      ? foreignJournalReason(bytes.subarray(0, scan.goodEnd), bytes.subarray(scan.goodEnd))
+      : null;
+    if (foreign) {
+      return [`not repaired: ${files.walPath} is not a zpm journal (${foreign}); nothing was changed`];
     }
     const backup = join(dataDir, `journal.wal.bak-${nowNs()}`);
     await writeFileAtomic(backup, bytes);
