@@ -3,7 +3,7 @@
  * `.zpm/` must never make zpm change a file outside the project's memories. Each test hashes a
  * decoy tree before and after, and checks that the error names the problem.
  */
-import { assert, assertEquals, assertMatch, assertNotEquals } from "node:assert";
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { craftedProject, said, treeHash, zpm } from "./helpers.ts";
 
@@ -14,13 +14,13 @@ Deno.test("untrusted: journal.wal linked to a file outside is neither cut nor wr
   const before = await treeHash(c.decoy);
   await Deno.symlink(join(c.decoy, "precious.txt"), join(c.root, ".zpm/data/journal.wal"));
   const r = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-  assertNotEquals(r.code, 0);
-  assertMatch(said(r), /journal\.wal is a symbolic link/);
-  assertEquals(await treeHash(c.decoy), before);
+  assert.notDeepStrictEqual(r.code, 0);
+  assert.match(said(r), /journal\.wal is a symbolic link/);
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
   const doctor = await zpm(c, ["doctor"]);
-  assertNotEquals(doctor.code, 0, "doctor fails on a linked journal");
-  assertMatch(doctor.stdout, /NOT USED: .*journal\.wal is a symbolic link/);
-  assertEquals(await treeHash(c.decoy), before);
+  assert.notDeepStrictEqual(doctor.code, 0, "doctor fails on a linked journal");
+  assert.match(doctor.stdout, /NOT USED: .*journal\.wal is a symbolic link/);
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
 });
 
 Deno.test("untrusted: journal.lock and a dangling journal link create nothing outside", async () => {
@@ -28,15 +28,15 @@ Deno.test("untrusted: journal.lock and a dangling journal link create nothing ou
   const before = await treeHash(c.decoy);
   await Deno.symlink(join(c.decoy, "precious.txt"), join(c.root, ".zpm/data/journal.lock"));
   let r = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-  assertNotEquals(r.code, 0);
-  assertMatch(said(r), /journal\.lock is a symbolic link/);
+  assert.notDeepStrictEqual(r.code, 0);
+  assert.match(said(r), /journal\.lock is a symbolic link/);
   await Deno.remove(join(c.root, ".zpm/data/journal.lock"));
   // A link to a file that does not exist yet: creating journal.wal must not create it.
   await Deno.symlink(join(c.decoy, "created.txt"), join(c.root, ".zpm/data/journal.wal"));
   r = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-  assertNotEquals(r.code, 0);
-  assertMatch(said(r), /journal\.wal is a symbolic link/);
-  assertEquals(await treeHash(c.decoy), before);
+  assert.notDeepStrictEqual(r.code, 0);
+  assert.match(said(r), /journal\.wal is a symbolic link/);
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
 });
 
 Deno.test("untrusted: a linked .zpm/data or .zpm/kb refuses the default memory, nothing written outside", async () => {
@@ -46,13 +46,13 @@ Deno.test("untrusted: a linked .zpm/data or .zpm/kb refuses the default memory, 
     await Deno.symlink(join(c.decoy, "sub"), join(c.root, ".zpm", sub));
     const before = await treeHash(c.decoy);
     const r = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-    assertNotEquals(r.code, 0, sub);
-    assertMatch(said(r), /entry 'default'.*is refused: .*is a symbolic link \(rule: /, sub);
+    assert.notDeepStrictEqual(r.code, 0, sub);
+    assert.match(said(r), /entry 'default'.*is refused: .*is a symbolic link \(rule: /, sub);
     const s = await zpm(c, ["save-snapshot", "--name", "s1"]);
-    assertNotEquals(s.code, 0, sub);
+    assert.notDeepStrictEqual(s.code, 0, sub);
     const list = await zpm(c, ["memory", "list"]);
-    assertMatch(said(list), /default \(scope=project, mode=rw, mounted=true, problem=refused: /, sub);
-    assertEquals(await treeHash(c.decoy), before, sub);
+    assert.match(said(list), /default \(scope=project, mode=rw, mounted=true, problem=refused: /, sub);
+    assert.deepStrictEqual(await treeHash(c.decoy), before, sub);
   }
 });
 
@@ -72,45 +72,49 @@ Deno.test("untrusted: manifest escapes are refused with the entry and rule; othe
   await Deno.writeTextFile(join(c.root, ".zpm/mounts.json"), JSON.stringify({ version: 1, mounts }, null, 2));
   const before = await treeHash(c.decoy);
   const expect: Record<string, RegExp> = {
-    climb: /'climb' \(path "..\/decoy\/sub", scope project\) is refused: the path leads outside .zpm\/ \(rule: a project memory lives inside/,
+    climb:
+      /'climb' \(path "..\/decoy\/sub", scope project\) is refused: the path leads outside .zpm\/ \(rule: a project memory lives inside/,
     abs: /'abs' .* is refused: the path is absolute \(rule: a project memory/,
-    glob: /'glob' .* is refused: the path is not inside .*\.xdg\/zpm\/kb \(rule: a global memory lives inside/,
+    glob:
+      /'glob' .* is refused: the path is not inside .*\.xdg\/zpm\/kb \(rule: a global memory lives inside/,
     globclimb: /'globclimb' .* is refused: the path is not inside/,
     linked: /'linked' .* is refused: .*\.zpm\/kb\/linked is a symbolic link \(rule: a project memory/,
   };
   for (const [name, re] of Object.entries(expect)) {
     for (const args of [["remember-fact", "--fact", "x(1)"], ["query-logic", "--goal", "x(X)"]]) {
       const r = await zpm(c, [...args, "--memory", name]);
-      assertNotEquals(r.code, 0, `${name} ${args[0]}`);
-      assertMatch(said(r), re, name);
+      assert.notDeepStrictEqual(r.code, 0, `${name} ${args[0]}`);
+      assert.match(said(r), re, name);
     }
   }
   const list = await zpm(c, ["list-memories"]);
-  assertEquals(list.code, 0, list.stderr);
+  assert.deepStrictEqual(list.code, 0, list.stderr);
   for (const name of Object.keys(expect)) {
-    assertMatch(list.stdout, new RegExp(`${name} \\(scope=\\w+, mode=rw, mounted=true, problem=refused: `));
+    assert.match(list.stdout, new RegExp(`${name} \\(scope=\\w+, mode=rw, mounted=true, problem=refused: `));
   }
-  assertMatch(list.stdout, /good \(scope=project, mode=rw, mounted=true\)/);
+  assert.match(list.stdout, /good \(scope=project, mode=rw, mounted=true\)/);
   for (const memory of ["default", "good"]) {
     const r = await zpm(c, ["remember-fact", "--fact", "ok(1)", "--memory", memory]);
-    assertEquals(r.code, 0, `${memory}: ${said(r)}`);
+    assert.deepStrictEqual(r.code, 0, `${memory}: ${said(r)}`);
   }
   const doctor = await zpm(c, ["doctor"]);
-  assertNotEquals(doctor.code, 0);
-  for (const name of Object.keys(expect)) assertMatch(doctor.stdout, new RegExp(`refused: mounts.json entry '${name}'`));
-  assertEquals(await treeHash(c.decoy), before);
+  assert.notDeepStrictEqual(doctor.code, 0);
+  for (const name of Object.keys(expect)) {
+    assert.match(doctor.stdout, new RegExp(`refused: mounts.json entry '${name}'`));
+  }
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
 });
 
 Deno.test("untrusted: a global mount inside the user data dir stays accepted (absolute path)", async () => {
   const c = await craftedProject();
   const r = await zpm(c, ["create-memory", "--name", "shared", "--scope", "global"]);
-  assertEquals(r.code, 0, said(r));
+  assert.deepStrictEqual(r.code, 0, said(r));
   const manifest = await Deno.readTextFile(join(c.root, ".zpm/mounts.json"));
-  assertMatch(manifest, new RegExp(`"path": "${join(c.base, ".xdg/zpm/kb/shared")}"`));
+  assert.match(manifest, new RegExp(`"path": "${join(c.base, ".xdg/zpm/kb/shared")}"`));
   const w = await zpm(c, ["remember-fact", "--fact", "g(1)", "--memory", "shared"]);
-  assertEquals(w.code, 0, said(w));
+  assert.deepStrictEqual(w.code, 0, said(w));
   const q = await zpm(c, ["query-logic", "--goal", "g(X)", "--memory", "shared"]);
-  assertMatch(q.stdout, /1/);
+  assert.match(q.stdout, /1/);
 });
 
 Deno.test("untrusted: mounts.json linked outside is neither read for mounts nor replaced", async () => {
@@ -118,19 +122,22 @@ Deno.test("untrusted: mounts.json linked outside is neither read for mounts nor 
   const target = join(c.decoy, "mounts.json");
   await Deno.writeTextFile(
     target,
-    JSON.stringify({ version: 1, mounts: [{ name: "evil", path: ".zpm/kb/evil", scope: "project", mode: "rw" }] }),
+    JSON.stringify({
+      version: 1,
+      mounts: [{ name: "evil", path: ".zpm/kb/evil", scope: "project", mode: "rw" }],
+    }),
   );
   await Deno.remove(join(c.root, ".zpm/mounts.json")).catch(() => {});
   await Deno.symlink(target, join(c.root, ".zpm/mounts.json"));
   const before = await treeHash(c.decoy);
   const list = await zpm(c, ["list-memories"]);
-  assertMatch(said(list), /mounts\.json is a symbolic link/);
+  assert.match(said(list), /mounts\.json is a symbolic link/);
   const w = await zpm(c, ["remember-fact", "--fact", "ok(1)"]);
-  assertEquals(w.code, 0, said(w));
+  assert.deepStrictEqual(w.code, 0, said(w));
   const cr = await zpm(c, ["create-memory", "--name", "notes"]);
-  assertNotEquals(cr.code, 0);
-  assertMatch(said(cr), /mounts\.json is a symbolic link/);
-  assertEquals(await treeHash(c.decoy), before);
+  assert.notDeepStrictEqual(cr.code, 0);
+  assert.match(said(cr), /mounts\.json is a symbolic link/);
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
   assert((await Deno.lstat(join(c.root, ".zpm/mounts.json"))).isSymlink);
 });
 
@@ -140,49 +147,52 @@ Deno.test("untrusted: a file that is not a journal is never cut; a real torn tai
   const foreign = "Dear diary,\nthis is not a journal.\n\x00\x01binary";
   await Deno.writeTextFile(wal, foreign);
   const r = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-  assertNotEquals(r.code, 0);
-  assertMatch(said(r), /journal\.wal is not a zpm journal .*will not cut, change or append to it/);
-  assertEquals(await Deno.readTextFile(wal), foreign);
+  assert.notDeepStrictEqual(r.code, 0);
+  assert.match(said(r), /journal\.wal is not a zpm journal .*will not cut, change or append to it/);
+  assert.deepStrictEqual(await Deno.readTextFile(wal), foreign);
   const q = await zpm(c, ["query-logic", "--goal", "true"]);
-  assertEquals(q.code, 0, "reads still work");
+  assert.deepStrictEqual(q.code, 0, "reads still work");
   const doctor = await zpm(c, ["doctor"]);
-  assertNotEquals(doctor.code, 0);
-  assertMatch(doctor.stdout, /journal\.wal: NOT A ZPM JOURNAL/);
+  assert.notDeepStrictEqual(doctor.code, 0);
+  assert.match(doctor.stdout, /journal\.wal: NOT A ZPM JOURNAL/);
   const repair = await zpm(c, ["doctor", "--repair", "keep-prefix"]);
-  assertMatch(repair.stdout, /not repaired: .*not a zpm journal/);
-  assertEquals(await Deno.readTextFile(wal), foreign);
-  assertEquals([...Deno.readDirSync(join(c.root, ".zpm/data"))].filter((e) => e.name.includes("broken")), []);
+  assert.match(repair.stdout, /not repaired: .*not a zpm journal/);
+  assert.deepStrictEqual(await Deno.readTextFile(wal), foreign);
+  assert.deepStrictEqual(
+    [...Deno.readDirSync(join(c.root, ".zpm/data"))].filter((e) => e.name.includes("broken")),
+    [],
+  );
 
   // A crash while writing the first line, and one after a good line: both are cut as before.
   for (const torn of [`{"seq":1,"ts":17`, `\x00\x00\x00\x00`]) {
     await Deno.writeFile(wal, encoder.encode(torn));
     const w = await zpm(c, ["remember-fact", "--fact", "likes(a, b)"]);
-    assertEquals(w.code, 0, `${JSON.stringify(torn)}: ${said(w)}`);
-    assertMatch(await Deno.readTextFile(wal), /^\{"seq":1,.*likes\(a,b\)/);
+    assert.deepStrictEqual(w.code, 0, `${JSON.stringify(torn)}: ${said(w)}`);
+    assert.match(await Deno.readTextFile(wal), /^\{"seq":1,.*likes\(a, b\)/);
   }
   const w2 = await zpm(c, ["remember-fact", "--fact", "likes(c, d)"]);
-  assertEquals(w2.code, 0);
+  assert.deepStrictEqual(w2.code, 0);
   await Deno.writeTextFile(wal, `{"seq":3,"ts":1`, { append: true });
   const w3 = await zpm(c, ["remember-fact", "--fact", "likes(e, f)"]);
-  assertEquals(w3.code, 0, said(w3));
+  assert.deepStrictEqual(w3.code, 0, said(w3));
   const all = await zpm(c, ["query-logic", "--goal", "likes(X, Y)"]);
-  assertMatch(all.stdout, /c.*d/s);
+  assert.match(all.stdout, /c.*d/s);
 });
 
 Deno.test("untrusted: files and directories are private; doctor warns about readable memories", async () => {
   const c = await craftedProject();
   const w = await zpm(c, ["remember-fact", "--fact", "secret(1)"]);
-  assertEquals(w.code, 0);
+  assert.deepStrictEqual(w.code, 0);
   const s = await zpm(c, ["save-snapshot", "--name", "s1"]);
-  assertEquals(s.code, 0, said(s));
+  assert.deepStrictEqual(s.code, 0, said(s));
   const mode = (p: string) => Deno.lstatSync(join(c.root, p)).mode! & 0o777;
-  for (const d of [".zpm", ".zpm/data", ".zpm/kb"]) assertEquals(mode(d) & 0o077, 0, d);
+  for (const d of [".zpm", ".zpm/data", ".zpm/kb"]) assert.deepStrictEqual(mode(d) & 0o077, 0, d);
   for (const f of [".zpm/data/journal.wal", ".zpm/data/journal.lock", ".zpm/kb/s1.pl", ".zpm/mounts.json"]) {
-    assertEquals(mode(f) & 0o077, 0, f);
+    assert.deepStrictEqual(mode(f) & 0o077, 0, f);
   }
   let doctor = await zpm(c, ["doctor"]);
   assert(!/readable by other users/.test(doctor.stdout), doctor.stdout);
   Deno.chmodSync(join(c.root, ".zpm/data/journal.wal"), 0o644);
   doctor = await zpm(c, ["doctor"]);
-  assertMatch(doctor.stdout, /journal\.wal is readable by other users; make it private with: chmod go-rwx/);
+  assert.match(doctor.stdout, /journal\.wal is readable by other users; make it private with: chmod go-rwx/);
 });
