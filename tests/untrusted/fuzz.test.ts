@@ -239,7 +239,7 @@ Deno.test(`untrusted fuzz: ${CASES} mutated .zpm/ cases (seed ${SEED}) never cra
   const decoyBefore = await treeHash(c.decoy);
   const r = rng(SEED);
   const mutator = new Mutator(c, r);
-  let mcp = await McpClient.start({ cwd: c.root, env: isolatedEnv(c.base) });
+  const mcp = await McpClient.start({ cwd: c.root, env: isolatedEnv(c.base) });
   const log: string[] = [];
   try {
     for (let i = 0; i < CASES; i++) {
