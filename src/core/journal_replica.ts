@@ -11,7 +11,7 @@ import type { JournalRead, JournalStore } from "../persistence/journal_store.ts"
 import { formatSnapshotHeader, type SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { JournalWriteError, nowNs } from "../io/files.ts";
 import type { PlannedRecord } from "../engine/types.ts";
-import { ForeignJournalError } from "../persistence/journal_file.ts";
+import { ForeignJournalError } from "../persistence/journal_foreign.ts";
 
 /** What a replica applies transactions and snapshots to (the memory's engine). */
 export interface ReplicaTarget {

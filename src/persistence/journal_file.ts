@@ -14,7 +14,7 @@ import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } fro
 import { readRange, writeAll } from "../io/files.ts";
 import { assertRealDir, checkFile, lstatOrNull, openNoFollow, UnsafePathError } from "../io/safe_files.ts";
 import { holdsExclusive, withFileLock } from "./file_lock.ts";
-import { foreignJournalReason } from "./journal_foreign.ts";
+import { ForeignJournalError, foreignJournalReason } from "./journal_foreign.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
 export interface FileId {
@@ -22,22 +22,6 @@ export interface FileId {
   ino: number | null;
   /** Size in bytes. */
   size: number;
-}
-
-/**
- * journal.wal holds something that is not a zpm (or upstream) journal: it is never cut or
- * appended to. The message names the file, why, and what to do.
- */
-export class ForeignJournalError extends Error {
-  /** Build the error for `path`; `reason` says what was found instead of journal lines. */
-  constructor(readonly path: string, readonly reason: string) {
-    super(
-      `${path} is not a zpm journal (${reason}); zpm will not cut, change or append to it. ` +
-        "Nothing was changed. If the file is yours, move it out of the memory directory; " +
-        "if it came with the repository and is not needed, delete it. Then retry (`zpm doctor` explains).",
-    );
-    this.name = "ForeignJournalError";
-  }
 }
 
 const encoder = new TextEncoder();

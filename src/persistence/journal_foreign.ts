@@ -7,6 +7,22 @@
  * @module
  */
 
+/**
+ * journal.wal holds something that is not a zpm (or upstream) journal: it is never cut or
+ * appended to. The message names the file, why, and what to do.
+ */
+export class ForeignJournalError extends Error {
+  /** Build the error for `path`; `reason` says what was found instead of journal lines. */
+  constructor(readonly path: string, readonly reason: string) {
+    super(
+      `${path} is not a zpm journal (${reason}); zpm will not cut, change or append to it. ` +
+        "Nothing was changed. If the file is yours, move it out of the memory directory; " +
+        "if it came with the repository and is not needed, delete it. Then retry (`zpm doctor` explains).",
+    );
+    this.name = "ForeignJournalError";
+  }
+}
+
 const encoder = new TextEncoder();
 /** How our lines start, and how upstream (Zig zpm) lines start. */
 const LINE_STARTS = [encoder.encode(`{"seq":`), encoder.encode(`{"ts":`)];
