@@ -49,6 +49,15 @@ function linkError(path: string, what: string): UnsafePathError {
   );
 }
 
+/** True when `path` is a symbolic link (false when missing). */
+export function isLinkSync(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false;
+  }
+}
+
 /** Throw an {@link UnsafePathError} when `dir` is a symbolic link or exists but is not a directory. */
 export async function assertRealDir(dir: string): Promise<void> {
   const st = await lstatOrNull(dir);

@@ -13,7 +13,7 @@ import {
   recoverEntries,
   writeManifest,
 } from "./manifest.ts";
-import { ensurePrivateDir, ensurePrivateDirSync, openNoFollow } from "../io/safe_files.ts";
+import { ensurePrivateDir, ensurePrivateDirSync, isLinkSync, openNoFollow } from "../io/safe_files.ts";
 import {
   checkAccess,
   confinementProblem,
@@ -108,7 +108,7 @@ export class Project {
   private async loadManifest(atBoot: boolean): Promise<void> {
     const stamp = this.stamp();
     let text: string | null = null;
-    if (this.manifestIsLink()) {
+    if (isLinkSync(this.paths.manifest)) {
       this.manifestProblem =
         `${this.paths.manifest} is a symbolic link; zpm does not read or write the manifest through links, so only the default memory is mounted. Replace the link with a regular file.`;
       this.opts.log(`zpm: ${this.manifestProblem}`);
@@ -149,21 +149,9 @@ export class Project {
     await this.applyEntries(entries, stamp, atBoot);
   }
 
-  private manifestIsLink(): boolean {
-    try {
-      return Deno.lstatSync(this.paths.manifest).isSymlink;
-    } catch {
-      return false;
-    }
-  }
-
   /** Adopt `entries`: check where each may live, drop engines of changed mounts, report at boot. */
   private async applyEntries(entries: MountEntry[], stamp: string, atBoot: boolean): Promise<void> {
-    this.refused = new Map();
-    for (const e of entries) {
-      const problem = confinementProblem(this.paths, e, () => join(userDataDir(), "kb"));
-      if (problem) this.refused.set(e.name, problem);
-    }
+    this.refused = this.confine(entries);
     // Drop engines of memories that were unmounted, re-pointed elsewhere or refused by another process.
     const dirs = new Map(entries.map((e) => [e.name, this.dirOf(e)]));
     for (const [name, kb] of this.kbs) {
@@ -296,6 +284,17 @@ export class Project {
     const next = change(this.entries.map((e) => ({ ...e })));
     await this.saveManifest(next, "update");
     this.entries = next;
+    this.refused = this.confine(next);
+  }
+
+  /** The entries zpm refuses to use (name → why); see {@link confinementProblem}. */
+  private confine(entries: MountEntry[]): Map<string, string> {
+    const refused = new Map<string, string>();
+    for (const e of entries) {
+      const problem = confinementProblem(this.paths, e, () => join(userDataDir(), "kb"));
+      if (problem) refused.set(e.name, problem);
+    }
+    return refused;
   }
 
   /** create_memory: make the directory and knowledge.pl, and record it (mounted) in the manifest. */

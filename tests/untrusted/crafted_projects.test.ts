@@ -60,7 +60,9 @@ Deno.test("untrusted: manifest escapes are refused with the entry and rule; othe
   const c = await craftedProject();
   await Deno.mkdir(join(c.root, ".zpm/kb/good"));
   await Deno.symlink(join(c.decoy, "sub"), join(c.root, ".zpm/kb/linked"));
+  await Deno.symlink(c.decoy, join(c.root, ".zpm/kb/deeplink"));
   const mounts = [
+    { name: "deep", path: ".zpm/kb/deeplink/sub", scope: "project", mode: "rw" },
     { name: "default", path: ".zpm/kb/default", scope: "project", mode: "rw" },
     { name: "climb", path: "../decoy/sub", scope: "project", mode: "rw" },
     { name: "abs", path: join(c.decoy, "sub"), scope: "project", mode: "rw" },
@@ -79,6 +81,7 @@ Deno.test("untrusted: manifest escapes are refused with the entry and rule; othe
       /'glob' .* is refused: the path is not inside .*\.xdg\/zpm\/kb \(rule: a global memory lives inside/,
     globclimb: /'globclimb' .* is refused: the path is not inside/,
     linked: /'linked' .* is refused: .*\.zpm\/kb\/linked is a symbolic link \(rule: a project memory/,
+    deep: /'deep' .* is refused: .*\.zpm\/kb\/deeplink is a symbolic link \(rule: a project memory/,
   };
   for (const [name, re] of Object.entries(expect)) {
     for (const args of [["remember-fact", "--fact", "x(1)"], ["query-logic", "--goal", "x(X)"]]) {
@@ -195,4 +198,19 @@ Deno.test("untrusted: files and directories are private; doctor warns about read
   Deno.chmodSync(join(c.root, ".zpm/data/journal.wal"), 0o644);
   doctor = await zpm(c, ["doctor"]);
   assert.match(doctor.stdout, /journal\.wal is readable by other users; make it private with: chmod go-rwx/);
+});
+
+Deno.test("untrusted: mount_memory of a planted link in .zpm/kb is refused and writes nothing outside", async () => {
+  const c = await craftedProject();
+  await Deno.symlink(join(c.decoy, "sub"), join(c.root, ".zpm/kb/planted"));
+  const before = await treeHash(c.decoy);
+  const m = await zpm(c, ["mount-memory", "--name", "planted"]);
+  assert.notDeepStrictEqual(m.code, 0, said(m));
+  assert.match(said(m), /Failed to mount memory: planted .*planted is a symbolic link \(rule: /);
+  const w = await zpm(c, ["remember-fact", "--fact", "x(1)", "--memory", "planted"]);
+  assert.notDeepStrictEqual(w.code, 0);
+  const cr = await zpm(c, ["create-memory", "--name", "planted2"]);
+  assert.deepStrictEqual(cr.code, 0, said(cr));
+  assert.deepStrictEqual(await treeHash(c.decoy), before);
+  assert.doesNotMatch(await Deno.readTextFile(join(c.root, ".zpm/mounts.json")), /"planted"/);
 });
