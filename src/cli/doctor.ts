@@ -35,6 +35,23 @@ function explainModes(): string {
   return lines.join("\n");
 }
 
+/** The report of a memory whose files were not examined. */
+function emptyHealth(memory: string, dataDir: string): MemoryHealth {
+  return {
+    memory,
+    dataDir,
+    journalBytes: 0,
+    transactions: 0,
+    damage: null,
+    archives: [],
+    snapshots: [],
+    userFileErrors: [],
+    foreign: null,
+    unsafe: null,
+    exposed: [],
+  };
+}
+
 /** Add the doctor command; `setFailed` marks a non-zero exit. */
 export function registerDoctor(program: Command, setFailed: () => void): void {
   program.command("doctor")
@@ -77,6 +94,11 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
           problem: t.problem,
           repaired: [] as string[],
         };
+        if (t.refused) {
+          // A refused entry's files may lie outside the project: they are not read at all.
+          reports.push({ ...emptyHealth(name, dataDir), ...base });
+          continue;
+        }
         if (t.problem) {
           reports.push({ ...(await diagnose(name, dataDir, snapshotDir)), ...base });
           continue;

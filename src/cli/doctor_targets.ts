@@ -12,6 +12,7 @@ import {
   recoverEntries,
 } from "../project/manifest.ts";
 import {
+  confinementProblem,
   defaultEntry,
   isDefaultMemory,
   isUserManaged,
@@ -29,12 +30,17 @@ export interface DoctorTarget {
   location: MemoryLocation;
   /** Set when a mounted memory's directory is missing. */
   problem?: string;
+  /** Set when the manifest entry breaks a confinement rule: its files are not read at all. */
+  refused?: string;
 }
 
 /** The manifest's entries, and what is wrong with it (null when it is fine or absent). */
 export function readManifest(paths: ProjectPaths): { entries: MountEntry[]; problem: string | null } {
   let text: string;
   try {
+    if (Deno.lstatSync(paths.manifest).isSymlink) {
+      return { entries: [], problem: `${paths.manifest} is a symbolic link; it is not used` };
+    }
     if (Deno.statSync(paths.manifest).size > MAX_MANIFEST_BYTES) {
       return { entries: [], problem: "mounts.json is larger than 1 MiB" };
     }
@@ -62,12 +68,18 @@ export function readManifest(paths: ProjectPaths): { entries: MountEntry[]; prob
 export function doctorTargets(paths: ProjectPaths, entries: MountEntry[]): DoctorTarget[] {
   const all = entries.some((e) => isDefaultMemory(e.name)) ? entries : [defaultEntry(), ...entries];
   const out: DoctorTarget[] = all.map((entry) => {
-    const missing = needsExistingDir(entry.name) && !isDir(memoryDir(paths, entry));
+    const refused = confinementProblem(paths, entry, () => join(userDataDir(), "kb")) ?? undefined;
+    const missing = !refused && needsExistingDir(entry.name) && !isDir(memoryDir(paths, entry));
     return {
       entry,
       mounted: true,
       location: locate(paths, entry),
-      problem: missing ? `directory missing (${memoryDir(paths, entry)})` : undefined,
+      problem: refused
+        ? `refused: ${refused}`
+        : missing
+        ? `directory missing (${memoryDir(paths, entry)})`
+        : undefined,
+      refused,
     };
   });
   const seen = new Set(out.map((t) => t.location.dataDir));

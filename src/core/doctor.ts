@@ -9,6 +9,8 @@ import { FileJournalStore } from "../persistence/file_store.ts";
 import { type JournalDamage, scanJournal } from "../persistence/journal_format.ts";
 import { listSnapshots, parseSnapshotHeader } from "../persistence/snapshot_file.ts";
 import type { Engine } from "../engine/types.ts";
+import { foreignJournalReason } from "../persistence/journal_foreign.ts";
+import { openExposure } from "./exposure.ts";
 
 /** Health of one memory's files. */
 export interface MemoryHealth {
@@ -21,11 +23,21 @@ export interface MemoryHealth {
   snapshots: { name: string; ok: boolean; problem?: string }[];
   /** Syntax and load errors of the memory's `*.pl` user files, as `file:line: message`. */
   userFileErrors: string[];
+  /** Set when journal.wal is not a zpm journal (why): it is never cut, writes are refused. */
+  foreign: string | null;
+  /** Set when the journal cannot be read safely (e.g. it is a symbolic link). */
+  unsafe: string | null;
+  /** Files and directories of the memory that other users can read (a warning, not damage). */
+  exposed: string[];
 }
 
-/** True when a memory needs attention (journal damage mid-log, a bad snapshot or user file). */
+/**
+ * True when a memory needs attention: mid-log journal damage, a journal that is not zpm's or cannot be
+ * read safely, a bad snapshot or user file.
+ */
 export function isDamaged(h: MemoryHealth): boolean {
-  return h.damage?.kind === "corrupt" || h.snapshots.some((s) => !s.ok) || h.userFileErrors.length > 0;
+  return h.damage?.kind === "corrupt" || h.foreign !== null || h.unsafe !== null ||
+    h.snapshots.some((s) => !s.ok) || h.userFileErrors.length > 0;
 }
 
 /** How to repair mid-log damage. */
@@ -43,8 +55,17 @@ export async function diagnose(
   scratch?: () => Promise<Engine>,
 ): Promise<MemoryHealth> {
   const files = new FileJournalStore(dataDir, snapshotDir).files;
-  const { bytes } = await files.readFrom(0).catch(() => ({ bytes: new Uint8Array() }));
+  let bytes: Uint8Array = new Uint8Array(0);
+  let unsafe: string | null = null;
+  try {
+    bytes = (await files.readFrom(0)).bytes;
+  } catch (e) {
+    unsafe = (e as Error).message;
+  }
   const scan = scanJournal(bytes, 0);
+  const foreign = scan.damage?.kind === "torn-tail"
+    ? foreignJournalReason(bytes.subarray(0, scan.goodEnd), bytes.subarray(scan.goodEnd))
+    : null;
   const snapshots = [];
   for (const s of await listSnapshots(snapshotDir).catch(() => [])) {
     try {
@@ -72,6 +93,9 @@ export async function diagnose(
     archives: (await files.listArchives().catch(() => [])).map((a) => a.name),
     snapshots,
     userFileErrors,
+    foreign,
+    unsafe,
+    exposed: await openExposure([dataDir, snapshotDir]),
   };
 }
 
@@ -112,7 +136,13 @@ export const REPAIR_MODES: Record<RepairMode, string> = {
 export function formatHealth(h: MemoryHealth): string[] {
   const lines = [`memory '${h.memory}' (${h.dataDir})`];
   const d = h.damage;
-  if (!d) lines.push(`  journal.wal: ok, ${h.transactions} transaction(s), ${h.journalBytes} bytes`);
+  if (h.unsafe) lines.push(`  journal.wal: NOT USED: ${h.unsafe}`);
+  else if (h.foreign) {
+    lines.push(
+      `  journal.wal: NOT A ZPM JOURNAL (${h.foreign}); zpm never cuts or appends to it, so changes to this memory are refused`,
+      "  move the file out of the memory directory if it is yours, or delete it if it came with the repository",
+    );
+  } else if (!d) lines.push(`  journal.wal: ok, ${h.transactions} transaction(s), ${h.journalBytes} bytes`);
   else if (d.kind === "torn-tail") {
     lines.push(
       `  journal.wal: torn tail at byte ${d.offset} (${d.reason}) after ${h.transactions} good transaction(s); the next start cuts it (backup kept)`,
@@ -129,6 +159,9 @@ export function formatHealth(h: MemoryHealth): string[] {
   for (const s of h.snapshots) lines.push(`  snapshot ${s.name}: ${s.ok ? "ok" : `BAD (${s.problem})`}`);
   if (h.snapshots.length === 0) lines.push("  snapshots: none");
   for (const e of h.userFileErrors) lines.push(`  user file error: ${e}`);
+  for (const path of h.exposed) {
+    lines.push(`  warning: ${path} is readable by other users; make it private with: chmod go-rwx ${path}`);
+  }
   return lines;
 }
 
@@ -149,6 +182,12 @@ export async function repairJournal(dataDir: string, mode: RepairMode): Promise<
     if (!d) {
       if (scan.missingFinalNewline) await store.ensureFinalNewline();
       return [];
+    }
+    const foreign = d.kind === "torn-tail"
+      ? foreignJournalReason(bytes.subarray(0, scan.goodEnd), bytes.subarray(scan.goodEnd))
+      : null;
+    if (foreign) {
+      return [`not repaired: ${files.walPath} is not a zpm journal (${foreign}); nothing was changed`];
     }
     const backup = join(dataDir, `journal.wal.bak-${nowNs()}`);
     await writeFileAtomic(backup, bytes);

@@ -11,6 +11,7 @@ import type { JournalRead, JournalStore } from "../persistence/journal_store.ts"
 import { formatSnapshotHeader, type SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { JournalWriteError, nowNs } from "../io/files.ts";
 import type { PlannedRecord } from "../engine/types.ts";
+import { ForeignJournalError } from "../persistence/journal_foreign.ts";
 
 /** What a replica applies transactions and snapshots to (the memory's engine). */
 export interface ReplicaTarget {
@@ -45,6 +46,8 @@ export class JournalReplica {
   damage: ReplicaDamage | null = null;
   /** The snapshot the current state was built from, if any. */
   baseSnapshot: SnapshotInfo | null = null;
+  /** Set when the journal file is not a zpm journal: it is never cut or appended to, writes are refused. */
+  foreign: ForeignJournalError | null = null;
 
   /** A replica of `store` for memory `name`; `warn` reports what recovery did. */
   constructor(
@@ -67,6 +70,7 @@ export class JournalReplica {
    */
   async boot(repair: boolean): Promise<void> {
     this.damage = null;
+    this.foreign = null;
     this.baseSnapshot = null;
     let snapSeq: number | null = null;
     for (const snap of await this.store.listSnapshots()) {
@@ -127,9 +131,15 @@ export class JournalReplica {
     return this.checked(writer, "applied");
   }
 
-  /** Throw the damage as a PersistenceError when a writer meets mid-log damage. */
+  /** Throw the damage as a PersistenceError when a writer meets mid-log damage or a foreign journal. */
   assertWritable(): void {
+    if (this.foreign) throw new PersistenceError(this.foreignMessage());
     if (this.damage) throw new PersistenceError(this.damageMessage());
+  }
+
+  /** The error text for writes refused because the journal file is not a zpm journal. */
+  foreignMessage(): string {
+    return `memory '${this.name}' cannot be changed: ${this.foreign!.message}`;
   }
 
   private checked(writer: boolean, result: CatchUpResult): CatchUpResult {
@@ -211,11 +221,23 @@ export class JournalReplica {
 
   /**
    * The one tail repair (also used by `zpm doctor`): cut everything from the last good transaction
-   * of `read` on, keeping the cut bytes; report where they went. Exclusive lock held.
+   * of `read` on, keeping the cut bytes; report where they went (null, with {@link foreign} set, when
+   * the file is not a zpm journal and was left alone). Exclusive lock held.
    */
-  async cutTornTail(read: JournalRead): Promise<string> {
+  async cutTornTail(read: JournalRead): Promise<string | null> {
     const d = read.scan.damage!;
-    const broken = await this.store.cutTail(read.scan.goodEnd);
+    let broken: string;
+    try {
+      broken = await this.store.cutTail(read.scan.goodEnd);
+    } catch (e) {
+      if (!(e instanceof ForeignJournalError)) throw e;
+      // Not a torn tail: the file is not ours. Keep it as it is; reads work, writes are refused.
+      if (!this.foreign) {
+        this.warn(`${e.message} Memory '${this.name}' is loaded without it; changes are refused.`);
+      }
+      this.foreign = e;
+      return null;
+    }
     this.warn(
       `torn journal tail at ${this.store.location} at byte ${d.offset} (${d.reason}); cut bytes saved to ${broken}`,
     );

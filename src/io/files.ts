@@ -7,22 +7,12 @@
  */
 import { basename, dirname, join } from "node:path";
 
-/** A durable write failed; the message names the path, the OS error and what to do. */
-export class JournalWriteError extends Error {
-  /** Wrap a write failure; pass the OS error as `cause`. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "JournalWriteError";
-  }
-}
+import { errText, JournalWriteError } from "./write_error.ts";
+import { checkFile, openNoFollow, UnsafePathError } from "./safe_files.ts";
+
+export { errText, JournalWriteError };
 
 const encoder = new TextEncoder();
-
-/** `Name: message` of an error (or its string form), for messages that quote an OS error. */
-export function errText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
-}
 
 /** Write every byte of `bytes` at the file's position; throws if a write makes no progress. */
 export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
@@ -89,7 +79,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = join(dir, `${basename(path)}.tmp-${Deno.pid}-${tmpCounter++}`);
   let file: Deno.FsFile | null = null;
   try {
-    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    // Never replace a link (or write through one): the target and its directory must be real.
+    await checkFile(path);
+    file = await openNoFollow(tmp, { write: true, createNew: true });
     await writeAll(file, bytes);
     await file.sync();
     file.close();
@@ -101,7 +93,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     } catch {
       // already closed
     }
-    await Deno.remove(tmp).catch(() => {});
+    if (!(e instanceof Deno.errors.AlreadyExists)) await Deno.remove(tmp).catch(() => {});
+    if (e instanceof UnsafePathError) throw e;
     throw new JournalWriteError(
       `Cannot write ${path} (${
         errText(e)

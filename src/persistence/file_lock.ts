@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import { errText, JournalWriteError } from "../io/files.ts";
+import { openNoFollow, UnsafePathError } from "../io/safe_files.ts";
 
 /** The journal lock could not be taken before the deadline; the message names the lock file. */
 export class LockTimeoutError extends Error {
@@ -72,22 +73,18 @@ async function enterQueue(
   return release;
 }
 
-/** Open (creating once if missing) the lock file. Readers fall back to a read-only open. */
+/** Open (creating once if missing, 0600, never through a link) the lock file. Readers fall back to a read-only open. */
 async function openLockFile(
   lockPath: string,
   exclusive: boolean,
 ): Promise<Deno.FsFile> {
   try {
-    return await Deno.open(lockPath, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o644,
-    });
+    return await openNoFollow(lockPath, { read: true, write: true, create: true });
   } catch (e) {
+    if (e instanceof UnsafePathError) throw e;
     if (!exclusive) {
       try {
-        return await Deno.open(lockPath, { read: true });
+        return await openNoFollow(lockPath, { read: true });
       } catch {
         // report the original error
       }

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/files.ts";
+import { assertRealDir, checkFile, PRIVATE_DIR_MODE } from "../io/safe_files.ts";
 import { encodeTransaction } from "./journal_encode.ts";
 import { scanJournal } from "./journal_format.ts";
 import { JournalFiles } from "./journal_file.ts";
@@ -93,14 +94,17 @@ export class FileJournalStore implements JournalStore {
     return listSnapshots(this.snapshotDir);
   }
 
-  /** Text of `<snapshotDir>/<file>`, or null when it cannot be read. */
+  /** Text of `<snapshotDir>/<file>`, or null when it cannot be read or is a link. */
   async readSnapshot(file: string): Promise<string | null> {
-    return await Deno.readTextFile(join(this.snapshotDir, file)).catch(() => null);
+    const path = join(this.snapshotDir, file);
+    if (!(await checkFile(path, "read").catch(() => null))) return null;
+    return await Deno.readTextFile(path).catch(() => null);
   }
 
   /** Write `<snapshotDir>/<file>` atomically (temp file, fsync, rename, directory fsync). */
   async writeSnapshot(file: string, text: string): Promise<SnapshotInfo | null> {
-    await Deno.mkdir(this.snapshotDir, { recursive: true });
+    await assertRealDir(this.snapshotDir);
+    await Deno.mkdir(this.snapshotDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await writeFileAtomic(join(this.snapshotDir, file), text);
     return (await this.listSnapshots()).find((s) => s.name === file) ?? null;
   }

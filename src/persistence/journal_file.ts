@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } from "../io/files.ts";
 import { readRange, writeAll } from "../io/files.ts";
 import { checkInjectedSyncFault } from "./fault_injection.ts";
+import { assertRealDir, checkFile, lstatOrNull, openNoFollow, UnsafePathError } from "../io/safe_files.ts";
 import { holdsExclusive, withFileLock } from "./file_lock.ts";
+import { ForeignJournalError, foreignJournalReason } from "./journal_foreign.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
 export interface FileId {
@@ -73,13 +75,9 @@ export class JournalFiles {
     const path = this.walPath;
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, {
-        read: true,
-        append: true,
-        create: true,
-        mode: 0o644,
-      });
+      file = await openNoFollow(path, { read: true, append: true, create: true });
     } catch (e) {
+      if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
         `Cannot open ${path} for appending (${
           errText(e)
@@ -134,7 +132,8 @@ export class JournalFiles {
   /** stat of journal.wal, or null if it is missing. */
   async stat(): Promise<FileId | null> {
     try {
-      const st = await Deno.stat(this.walPath);
+      const st = await checkFile(this.walPath, "read");
+      if (!st) return null;
       return { ino: st.ino ?? null, size: st.size };
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
@@ -153,7 +152,7 @@ export class JournalFiles {
   ): Promise<{ bytes: Uint8Array; id: FileId | null }> {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.walPath, { read: true });
+      file = await openNoFollow(this.walPath, { read: true });
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         return { bytes: new Uint8Array(0), id: null };
@@ -184,8 +183,9 @@ export class JournalFiles {
     const path = this.walPath;
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { read: true, write: true });
+      file = await openNoFollow(path, { read: true, write: true });
     } catch (e) {
+      if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
         `Cannot open ${path} to cut its damaged tail (${errText(e)}).`,
         { cause: e },
@@ -199,6 +199,9 @@ export class JournalFiles {
         );
       }
       const tail = await readRange(file, goodEnd, size - goodEnd, false);
+      const head = await readRange(file, 0, goodEnd, false);
+      const foreign = foreignJournalReason(head, tail);
+      if (foreign) throw new ForeignJournalError(path, foreign);
       const brokenPath = await this.#writeBroken(tail);
       try {
         await file.truncate(goodEnd);
@@ -224,11 +227,7 @@ export class JournalFiles {
       const brokenPath = join(this.dir, `journal.wal.broken-${ns}`);
       let out: Deno.FsFile;
       try {
-        out = await Deno.open(brokenPath, {
-          write: true,
-          createNew: true,
-          mode: 0o644,
-        });
+        out = await openNoFollow(brokenPath, { write: true, createNew: true });
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists) {
           ns = ns + 1n;
@@ -264,9 +263,10 @@ export class JournalFiles {
     this.#requireExclusive("ensureFinalNewline");
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.walPath, { read: true });
+      file = await openNoFollow(this.walPath, { read: true });
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
+      if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
         `Cannot read ${this.walPath} (${errText(e)}).`,
         { cause: e },
@@ -290,6 +290,7 @@ export class JournalFiles {
    */
   async rotate(): Promise<string | null> {
     this.#requireExclusive("rotate");
+    await checkFile(this.walPath, "rename");
     if (!(await pathExists(this.walPath))) {
       await this.#createEmptyWal();
       await this.#syncDir();
@@ -297,7 +298,7 @@ export class JournalFiles {
     }
     let ns = nowNs();
     let name = `journal-${ns}.wal`;
-    while (await pathExists(join(this.dir, name))) {
+    while (await lstatOrNull(join(this.dir, name))) {
       ns = ns + 1n;
       name = `journal-${ns}.wal`;
     }
@@ -326,13 +327,10 @@ export class JournalFiles {
 
   async #createEmptyWal(): Promise<void> {
     try {
-      const f = await Deno.open(this.walPath, {
-        write: true,
-        create: true,
-        mode: 0o644,
-      });
+      const f = await openNoFollow(this.walPath, { write: true, create: true });
       f.close();
     } catch (e) {
+      if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
         `Cannot create ${this.walPath} (${errText(e)}); check that ${this.dir} is writable.`,
         { cause: e },
@@ -347,6 +345,7 @@ export class JournalFiles {
    */
   async reap(keepNewerThanNs: bigint): Promise<string[]> {
     const deleted: string[] = [];
+    await assertRealDir(this.dir);
     for (const a of await this.listArchives()) {
       if (a.ns >= keepNewerThanNs) continue;
       try {

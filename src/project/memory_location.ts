@@ -9,9 +9,14 @@
  * - a project memory: everything in `.zpm/kb/<name>/`.
  * - a global memory: everything in `<user data dir>/kb/<name>/`.
  *
+ * Confinement ({@link confinementProblem}): a manifest comes with the repository, so its paths are
+ * untrusted. A project memory must live inside the project's `.zpm/`, a global one inside the
+ * user's `<data dir>/kb/`; a path that leads elsewhere (absolute, `..`, or through a symbolic link)
+ * is refused and that memory is not used, while the rest of the project keeps working.
+ *
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import type { MountEntry } from "./manifest.ts";
 
 /** The name of the memory every project has. */
@@ -43,7 +48,7 @@ export interface MemoryLocation {
 export class MemoryError extends Error {
   /** Build the error; `message` is shown to the user as is. */
   constructor(
-    readonly kind: "not-mounted" | "read-only" | "invalid" | "exists" | "missing",
+    readonly kind: "not-mounted" | "read-only" | "invalid" | "exists" | "missing" | "refused",
     message: string,
   ) {
     super(message);
@@ -107,4 +112,78 @@ export function checkAccess(e: MountEntry, access: "read" | "write"): void {
 /** Whether `name` can be created, unmounted or re-moded by the user (not the default memory). */
 export function isUserManaged(name: string): boolean {
   return !isDefaultMemory(name);
+}
+
+/** The first component from `base` (inclusive) down to `dir` that is a symbolic link or not a directory. */
+function linkOnTheWay(base: string, dir: string): string | null {
+  let at = base;
+  const parts = relative(base, dir).split(sep).filter((x) => x !== "");
+  for (let i = -1; i < parts.length; i++) {
+    if (i >= 0) at = join(at, parts[i]);
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.lstatSync(at);
+    } catch {
+      return null; // missing: nothing further can be a link (reported as a missing directory)
+    }
+    if (st.isSymlink) return `${at} is a symbolic link`;
+    if (!st.isDirectory) return `${at} is not a directory`;
+  }
+  return null;
+}
+
+/** True when `dir` is `base` itself or below it (lexically, after normalising `..`). */
+function inside(base: string, dir: string, strictly: boolean): boolean {
+  const rel = relative(base, dir);
+  if (rel === "") return !strictly;
+  return !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/**
+ * Why zpm refuses to use manifest entry `e`, or null when it may. The message names the entry and
+ * the rule it breaks and says what to do. `globalKbDir` is the user's `<data dir>/kb` (it may throw
+ * when there is no home directory). Checks the disk (lstat) for links on the way.
+ */
+export function confinementProblem(p: ProjectDirs, e: MountEntry, globalKbDir: () => string): string | null {
+  const zpmDir = join(p.root, ".zpm");
+  const what = `mounts.json entry '${e.name}' (path ${JSON.stringify(e.path)}, scope ${e.scope})`;
+  const refuse = (problem: string, rule: string) =>
+    `${what} is refused: ${problem} (rule: ${rule}). Fix or remove the entry in .zpm/mounts.json.`;
+  if (isDefaultMemory(e.name)) {
+    for (const dir of [p.dataDir, p.kbDir]) {
+      const link = linkOnTheWay(zpmDir, dir);
+      if (link) {
+        return refuse(
+          link,
+          "the default memory lives in the project's own .zpm/data and .zpm/kb, not behind a link",
+        );
+      }
+    }
+    return null;
+  }
+  const projectRule =
+    "a project memory lives inside the project's .zpm/ directory, reached without symbolic links";
+  const globalRule =
+    "a global memory lives inside the user's zpm data directory <data dir>/kb/, reached without symbolic links";
+  if (e.path.includes("\0") || e.path.trim() === "") {
+    return refuse("the path is empty or not a path", e.scope === "project" ? projectRule : globalRule);
+  }
+  if (e.scope === "project") {
+    if (isAbsolute(e.path)) return refuse("the path is absolute", projectRule);
+    const dir = normalize(join(p.root, e.path));
+    if (!inside(zpmDir, dir, true)) return refuse("the path leads outside .zpm/", projectRule);
+    const link = linkOnTheWay(zpmDir, dir);
+    return link ? refuse(link, projectRule) : null;
+  }
+  let base: string;
+  try {
+    base = globalKbDir();
+  } catch (err) {
+    return refuse(`the user data directory is unknown (${(err as Error).message})`, globalRule);
+  }
+  if (!isAbsolute(e.path)) return refuse("the path is not absolute", globalRule);
+  const dir = normalize(e.path);
+  if (!inside(base, dir, true)) return refuse(`the path is not inside ${base}`, globalRule);
+  const link = linkOnTheWay(base, dir);
+  return link ? refuse(link, globalRule) : null;
 }

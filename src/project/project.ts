@@ -2,7 +2,7 @@
  * An open zpm project: its mount manifest and the knowledge bases of its memories (each with its own engine and journal).
  * Memories are booted on first use, so a one-shot CLI command pays only for the memory it touches.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
 import type { Limits } from "../core/limits.ts";
 import {
@@ -13,8 +13,10 @@ import {
   recoverEntries,
   writeManifest,
 } from "./manifest.ts";
+import { ensurePrivateDir, ensurePrivateDirSync, isLinkSync, openNoFollow } from "../io/safe_files.ts";
 import {
   checkAccess,
+  confinementProblem,
   DEFAULT_MEMORY,
   defaultEntry,
   isDefaultMemory,
@@ -50,7 +52,7 @@ export interface OpenOptions {
 /** A memory as `list_memories` shows it. */
 export interface MemoryInfo extends MountEntry {
   mounted: boolean;
-  /** Set when the directory is missing. */
+  /** Set when the directory is missing ("directory missing") or the entry is refused ("refused: <why>"). */
   problem?: string;
 }
 
@@ -59,6 +61,8 @@ export class Project {
   private entries: MountEntry[] = [];
   private kbs = new Map<string, Promise<KnowledgeBase>>();
   private manifestStamp = "";
+  /** Entries zpm refuses to use (name → why), from {@link confinementProblem}. */
+  private refused = new Map<string, string>();
   /** A problem with mounts.json found at boot (reported by list_memories and get_persistence_status). */
   manifestProblem: string | null = null;
 
@@ -82,8 +86,8 @@ export class Project {
     const paths = projectPaths(opts.root);
     for (const d of projectDirsToCreate(paths)) {
       try {
-        Deno.mkdirSync(d, { recursive: true });
-      } catch { /* a read-only tree degrades persistence; boot goes on */ }
+        ensurePrivateDirSync(d, paths.root);
+      } catch { /* a read-only tree degrades persistence, a link is refused below; boot goes on */ }
     }
     const project = new Project(paths, opts);
     await project.loadManifest(true);
@@ -104,6 +108,13 @@ export class Project {
   private async loadManifest(atBoot: boolean): Promise<void> {
     const stamp = this.stamp();
     let text: string | null = null;
+    if (isLinkSync(this.paths.manifest)) {
+      this.manifestProblem =
+        `${this.paths.manifest} is a symbolic link; zpm does not read or write the manifest through links, so only the default memory is mounted. Replace the link with a regular file.`;
+      this.opts.log(`zpm: ${this.manifestProblem}`);
+      await this.applyEntries([defaultEntry()], stamp, atBoot);
+      return;
+    }
     try {
       const st = Deno.statSync(this.paths.manifest);
       text = st.size > MAX_MANIFEST_BYTES ? "" : Deno.readTextFileSync(this.paths.manifest);
@@ -135,20 +146,28 @@ export class Project {
       }
     }
     if (!entries.some((e) => isDefaultMemory(e.name))) entries.unshift(defaultEntry());
-    // Drop engines of memories that were unmounted or re-pointed elsewhere by another process.
+    await this.applyEntries(entries, stamp, atBoot);
+  }
+
+  /** Adopt `entries`: check where each may live, drop engines of changed mounts, report at boot. */
+  private async applyEntries(entries: MountEntry[], stamp: string, atBoot: boolean): Promise<void> {
+    this.refused = this.confine(entries);
+    // Drop engines of memories that were unmounted, re-pointed elsewhere or refused by another process.
     const dirs = new Map(entries.map((e) => [e.name, this.dirOf(e)]));
     for (const [name, kb] of this.kbs) {
       const old = this.entry(name);
-      if (!dirs.has(name) || (old && this.dirOf(old) !== dirs.get(name))) {
+      if (!dirs.has(name) || this.refused.has(name) || (old && this.dirOf(old) !== dirs.get(name))) {
         this.kbs.delete(name);
-        (await kb).close();
+        await (await kb.catch(() => null))?.close();
       }
     }
     this.entries = entries;
     this.manifestStamp = this.stamp() || stamp;
     if (atBoot) {
       for (const e of entries) {
-        if (needsExistingDir(e.name) && !isDir(this.dirOf(e))) {
+        const refused = this.refused.get(e.name);
+        if (refused) this.opts.log(`zpm: ${refused}`);
+        else if (needsExistingDir(e.name) && !isDir(this.dirOf(e))) {
           this.opts.log(`zpm: skipping missing mount '${e.name}' (${this.dirOf(e)} does not exist)`);
         }
       }
@@ -218,6 +237,8 @@ export class Project {
     const e = this.entry(name);
     if (!e) return Promise.reject(new MemoryError("not-mounted", `Memory not mounted: ${name}`));
     let kb = this.kbs.get(name);
+    const refused = this.refused.get(name);
+    if (refused) return Promise.reject(new MemoryError("refused", `Memory refused: ${name}: ${refused}`));
     if (!kb) {
       if (needsExistingDir(name) && !isDir(this.dirOf(e))) {
         return Promise.reject(
@@ -263,6 +284,17 @@ export class Project {
     const next = change(this.entries.map((e) => ({ ...e })));
     await this.saveManifest(next, "update");
     this.entries = next;
+    this.refused = this.confine(next);
+  }
+
+  /** The entries zpm refuses to use (name → why); see {@link confinementProblem}. */
+  private confine(entries: MountEntry[]): Map<string, string> {
+    const refused = new Map<string, string>();
+    for (const e of entries) {
+      const problem = confinementProblem(this.paths, e, () => join(userDataDir(), "kb"));
+      if (problem) refused.set(e.name, problem);
+    }
+    return refused;
   }
 
   /** create_memory: make the directory and knowledge.pl, and record it (mounted) in the manifest. */
@@ -272,9 +304,9 @@ export class Project {
     }
     const { path, dir } = this.memoryDirFor(name, scope);
     if (isDir(dir)) throw new MemoryError("exists", `Memory already exists: ${name}`);
-    await Deno.mkdir(dirname(dir), { recursive: true });
-    await Deno.mkdir(dir);
-    await Deno.writeTextFile(join(dir, "knowledge.pl"), "");
+    const base = scope === "global" ? userDataDir() : this.paths.zpmDir;
+    await ensurePrivateDir(dir, base);
+    (await openNoFollow(join(dir, "knowledge.pl"), { write: true, createNew: true })).close();
     try {
       await this.updateManifest((
         es,
@@ -325,7 +357,11 @@ export class Project {
     const out: MemoryInfo[] = this.entries.map((e) => ({
       ...e,
       mounted: true,
-      problem: needsExistingDir(e.name) && !isDir(this.dirOf(e)) ? "directory missing" : undefined,
+      problem: this.refused.has(e.name)
+        ? `refused: ${this.refused.get(e.name)}`
+        : needsExistingDir(e.name) && !isDir(this.dirOf(e))
+        ? "directory missing"
+        : undefined,
     }));
     const seen = new Set(out.map((e) => e.name));
     const scan = (base: string, scope: "project" | "global") => {

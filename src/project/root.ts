@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from "../io/safe_files.ts";
 
 /** How a project root was chosen. */
 export type ProjectSource = "flag" | "env" | "discovered" | "user-default";
@@ -105,9 +106,12 @@ export function resolveRoot(flag: string | undefined): { root: string; source: P
 export function initProject(dir: string): boolean {
   const p = projectPaths(resolve(dir));
   if (isDir(p.zpmDir)) return false;
-  Deno.mkdirSync(p.kbDir, { recursive: true });
-  Deno.mkdirSync(p.dataDir, { recursive: true });
-  Deno.writeTextFileSync(join(p.zpmDir, ".gitignore"), GITIGNORE);
+  ensurePrivateDirSync(p.kbDir, p.root);
+  ensurePrivateDirSync(p.dataDir, p.root);
+  Deno.writeTextFileSync(join(p.zpmDir, ".gitignore"), GITIGNORE, {
+    createNew: true,
+    mode: PRIVATE_FILE_MODE,
+  });
   return true;
 }
 

@@ -26,7 +26,7 @@ const tx = (seq: number) =>
     records: [{ op: "assert", clause: `f(${seq})` }],
   });
 
-Deno.test("append creates journal.wal (0644) and journal.lock, appends whole lines", async () => {
+Deno.test("append creates journal.wal (0600, private) and journal.lock, appends whole lines", async () => {
   await tempDir(async (dir) => {
     const files = new JournalFiles(dir);
     assert.equal(files.walPath, join(dir, "journal.wal"));
@@ -39,7 +39,7 @@ Deno.test("append creates journal.wal (0644) and journal.lock, appends whole lin
     });
     assert.equal(await Deno.readTextFile(files.walPath), tx(1) + tx(2));
     const st = await Deno.stat(files.walPath);
-    assert.equal(st.mode! & 0o777 & ~0o022, 0o644 & ~0o022);
+    assert.equal(st.mode! & 0o777, 0o600);
     assert.ok((await Deno.stat(files.lockPath)).isFile);
     const id = await files.stat();
     assert.equal(id?.size, st.size);
