@@ -23,10 +23,6 @@ function parseInteger(value: string): number {
   return n;
 }
 
-function parseBoolean(value: string): boolean {
-  return value === "true";
-}
-
 function writeOut(text: string) {
   const bytes = new TextEncoder().encode(text);
   let off = 0;
@@ -74,10 +70,10 @@ function camel(name: string): string {
 }
 
 function paramOption(p: Param): Option {
-  const flag = `--${kebab(p.name)} <${p.type === "integer" ? "n" : "value"}>`;
-  const opt = new Option(flag, p.description);
+  // A boolean is a flag (`--dry-run`), as on `zpm upgrade`; a value after it is an excess argument.
+  const value = p.type === "boolean" ? "" : ` <${p.type === "integer" ? "n" : "value"}>`;
+  const opt = new Option(`--${kebab(p.name)}${value}`, p.description);
   if (p.type === "integer") opt.argParser(parseInteger);
-  if (p.type === "boolean") opt.argParser(parseBoolean);
   if (p.enum) opt.choices(p.enum);
   if (p.required) opt.makeOptionMandatory();
   return opt;

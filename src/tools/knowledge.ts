@@ -1,5 +1,5 @@
 /** Tools that change knowledge: remember, define, forget, clear, update, upsert. */
-import { display, noRule, notBlank } from "./args.ts";
+import { display, notBlank } from "./args.ts";
 import { mutationTool } from "./engine_calls.ts";
 import { refuse } from "./types.ts";
 
@@ -109,7 +109,8 @@ export const updateFact = mutationTool({
       type: "string",
       required: true,
       description: "The replacement fact. Example: status(api, up)",
-      checks: [notBlank("new_fact must not be empty"), noRule("new_fact must not contain rule syntax")],
+      // Whether it is a rule is decided on the parsed term (the engine), as remember_fact does.
+      checks: [notBlank("new_fact must not be empty")],
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
@@ -119,7 +120,10 @@ export const updateFact = mutationTool({
     if (!r.found) throw refuse(`No matching clause for: ${display(a.old_fact)}`);
     return `Updated: ${display(a.new_fact)}`;
   },
-  failure: (a, e) => `Failed to update: ${display(a.old_fact)} (${e}); nothing was changed`,
+  failure: (a, e) =>
+    e === "new_fact must not contain rule syntax"
+      ? e
+      : `Failed to update: ${display(a.old_fact)} (${e}); nothing was changed`,
 });
 
 /** upsert_fact: insert a fact, replacing facts with the same functor, arity and first argument. */
@@ -132,11 +136,12 @@ export const upsertFact = mutationTool({
     type: "string",
     required: true,
     description: "The fact. Example: deploy(prod, v2)",
-    checks: [notBlank("Fact must not be empty"), noRule("fact must not contain rule syntax")],
+    checks: [notBlank("Fact must not be empty")], // a rule is refused on the parsed term
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
   op: "upsert",
   args: (a) => [a.fact],
   ok: (a) => `Upserted: ${display(a.fact)}`,
-  failure: (a, e) => `Failed to upsert: ${display(a.fact)} (${e})`,
+  failure: (a, e) =>
+    e === "fact must not contain rule syntax" ? e : `Failed to upsert: ${display(a.fact)} (${e})`,
 });

@@ -75,8 +75,9 @@ dedup_variants([X|Xs], [X|Ys]) :- exclude(=@=(X), Xs, Rest), dedup_variants(Rest
 % update(+Old, +New): atomic replace of the first clause matching Old by the fact New.
 t_update(OldText, NewText, obj([found-Found, old-str(SO), new-str(SN)])) :-
     check_capacity,
-    parse_one(NewText, N0, _), clause_parts(N0, NH, NB),
-    (   NB \== true -> fail_with(syntax, "new_fact must not contain rule syntax", []) ; true ),
+    parse_one(NewText, N0, _),
+    (   is_rule(N0) -> fail_with(syntax, "new_fact must not contain rule syntax", []) ; true ),
+    clause_parts(N0, NH, _),
     parse_one(OldText, O0, _), clause_parts_raw(O0, OH, OB),
     canon(NH, SN),
     (   user_clause(OH, OB, Ref, unify)
@@ -86,11 +87,16 @@ t_update(OldText, NewText, obj([found-Found, old-str(SO), new-str(SN)])) :-
     ;   Found = false, SO = ""
     ).
 
+% is_rule(+Term): the parsed term is a rule (or other clause syntax), not a fact; quoted ':-' in
+% an argument (note('a :- b')) is a fact.
+is_rule(T) :- nonvar(T), clause_syntax(T).
+
 % upsert(+Fact): replace every fact with the same functor, arity and first argument.
 t_upsert(Text, obj([removed-num(N), pattern-str(SP), clause-str(S)])) :-
     check_capacity,
-    parse_one(Text, F0, _), clause_parts(F0, H, B),
-    (   B \== true -> fail_with(syntax, "fact must not contain rule syntax", []) ; true ),
+    parse_one(Text, F0, _),
+    (   is_rule(F0) -> fail_with(syntax, "fact must not contain rule syntax", []) ; true ),
+    clause_parts(F0, H, _),
     functor(H, Name, Ar),
     functor(P, Name, Ar),
     (   Ar > 0 -> arg(1, H, A1), arg(1, P, A1) ; true ),
