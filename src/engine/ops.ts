@@ -68,8 +68,11 @@ export interface Ops {
   apply: { args: string[]; reply: { applied: number; missed: number } };
   query: {
     args: [goal: string, limit: number, inferenceLimit: number];
-    /** `solutions` is a JSON array text, one object of bindings per solution. */
-    reply: { solutions: string; count: number; truncated: boolean };
+    /**
+     * `solutions` is a JSON array text, one object of bindings per solution; `undefined` names the
+     * predicates without any definition that the goal called (they failed), e.g. "done/1".
+     */
+    reply: { solutions: string; count: number; truncated: boolean; undefined: string[] };
   };
   trace: { args: [start: string, limit: number, inferenceLimit: number]; reply: (string | number)[] };
   verify: { args: [scope: string, limit: number, inferenceLimit: number]; reply: { violations: string[] } };

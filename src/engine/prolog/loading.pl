@@ -85,7 +85,11 @@ snap_read(In, Terms) :-
     ;   clause_parts_raw(T, H, _), check_head(H), Terms = [T|Rest], snap_read(In, Rest)
     ).
 
+% snap_dynamic(+Name/Arity): the predicate is the user's (also one named like a built-in).
+snap_dynamic(N/A) :- atom(N), integer(A), A >= 0, !, functor(H, N, A), check_head(H), ensure_dynamic(H).
+snap_dynamic(S) :- fail_with(syntax, "snapshot contains an invalid dynamic declaration: ~q", [S]).
+
 snap_apply([], N, N).
-snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, dynamic(user:S), snap_apply(Ts, N0, N).
+snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, snap_dynamic(S), snap_apply(Ts, N0, N).
 snap_apply([T|Ts], N0, N) :- exec(assert, T, _), N1 is N0 + 1, snap_apply(Ts, N1, N).
 

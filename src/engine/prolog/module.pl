@@ -36,7 +36,25 @@ setup :-
     dynamic(user:tms_justification/2),
     forall(( user_dynamic(N/A), \+ memberchk(N/A, [zpm_source/2, tms_justification/2]) ),
            assertz(baseline(N/A))),
-    at_halt(cancel_halt('zpm: halt is not allowed')).
+    at_halt(cancel_halt('zpm: halt is not allowed')),
+    set_prolog_flag(user:unknown, warning).   % an undefined predicate fails; see note_undefined/1
+
+% With `unknown` at `warning` in 'user', calling a predicate that has no definition (after
+% autoloading) prints this message and fails, as if the predicate were dynamic. The message is
+% caught here: while a query runs (zpm_undefined holds a list) the predicate is noted for the
+% answer's warning; it is never printed.
+:- multifile user:message_hook/3.
+user:message_hook(error(existence_error(procedure, PI), _), warning, _) :- note_undefined(PI).
+
+note_undefined(PI0) :-
+    (   PI0 = user:PI -> true ; PI = PI0 ),
+    (   nb_current(zpm_undefined, L), is_list(L) -> nb_setval(zpm_undefined, [PI|L]) ; true ).
+
+% undefined_called(-PIs): predicates noted since undefined_reset/0, sorted.
+undefined_reset :- nb_setval(zpm_undefined, []).
+undefined_called(PIs) :-
+    (   nb_current(zpm_undefined, L), is_list(L) -> sort(L, PIs) ; PIs = [] ),
+    nb_setval(zpm_undefined, none).
 
 % A blocked built-in called from user code (directly or through call/N) throws instead of running.
 block(N, A) :-

@@ -25,9 +25,12 @@ unknown_proc(PI, _, _) :- throw(error(existence_error(procedure, PI), _)).
 
 findnsols_once(N, T, G, L) :- findnsols(N, T, G, L), !.
 
-t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF])) :-
+t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF, undefined-arr(Us)])) :-
     parse_one(Text, Goal, VNs),
+    undefined_reset,
     run_goal(Goal, VNs, Limit, InfLimit, Sols, Truncated),
+    undefined_called(PIs),
+    findall(str(U), ( member(PI, PIs), format(string(U), "~q", [PI]) ), Us),
     length(Sols, Len),
     maplist(solution_json, Sols, Objs),
     with_output_to(string(J), json_write(arr(Objs))),

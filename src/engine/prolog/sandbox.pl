@@ -11,7 +11,9 @@ safe_walk(M:G, D) :- !,
 safe_walk(G, _) :- \+ callable(G), !, fail_with(exec, "~q is not callable", [G]).
 safe_walk(G, D) :-
     functor(G, N, A),
-    (   blocked(N/A) -> unsafe(N/A)
+    (   user_pred(N/A) -> true                  % the user's own predicate (even if it shares a
+                                                  % system name): its clauses are checked when stored
+    ;   blocked(N/A) -> unsafe(N/A)
     ;   denied(N/A) -> unsafe(N/A)
     ;   user_defined_or_unknown(G) -> true
     ;   meta_spec_of(G, _) -> true               % its meta-arguments are walked below
@@ -21,8 +23,7 @@ safe_walk(G, D) :-
         ;   unsafe(N/A)
         )
     ),
-    D1 is D + 1,
-    meta_args(G, D1).
+    (   user_pred(N/A) -> true ; D1 is D + 1, meta_args(G, D1) ).
 
 unsafe(PI) :-
     format(string(M), "~q is not allowed: zpm queries and rules must not change the knowledge base, stop the engine, or touch files", [PI]),
