@@ -84,9 +84,11 @@ export interface Ops {
       total: number;
     };
   };
-  remember: { args: [fact: string]; reply: Planned<{ clause: string }> };
-  define_rule: { args: [head: string, body: string]; reply: Planned<{ clause: string }> };
-  forget: { args: [fact: string]; reply: Planned<{ found: boolean; clause: string }> };
+  /** `known`: a variant was already stored, so nothing was added (only a missing source). */
+  remember: { args: [fact: string]; reply: Planned<{ clause: string; known: boolean }> };
+  define_rule: { args: [head: string, body: string]; reply: Planned<{ clause: string; known: boolean }> };
+  /** `kb_file`: not found among the user's clauses, but the read-only kb file at this path holds it. */
+  forget: { args: [fact: string]; reply: Planned<{ found: boolean; clause: string; kb_file: string }> };
   clear: { args: [pattern: string]; reply: Planned<{ removed: number; pattern: string }> };
   update: {
     args: [oldFact: string, newFact: string];

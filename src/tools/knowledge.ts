@@ -5,6 +5,11 @@ import { refuse } from "./types.ts";
 
 const MUTATE = { readOnly: false, destructive: false, idempotent: false };
 
+/** Upstream's text, plus a second block when the clause was already stored (nothing was added). */
+function known(text: string, r: { clause: string; known: boolean }): string | string[] {
+  return r.known ? [text, `already known: ${r.clause} was stored before; no duplicate was added`] : text;
+}
+
 /** remember_fact: assert one fact (or clause text); "Asserted: <fact>" once durable. */
 export const rememberFact = mutationTool({
   name: "remember_fact",
@@ -19,7 +24,7 @@ export const rememberFact = mutationTool({
   hints: MUTATE,
   op: "remember",
   args: (a) => [a.fact],
-  ok: (a) => `Asserted: ${display(a.fact)}`,
+  ok: (a, r) => known(`Asserted: ${display(a.fact)}`, r),
   failure: (a, e) => `Failed to assert: ${display(a.fact)} (${e})`,
 });
 
@@ -47,7 +52,7 @@ export const defineRule = mutationTool({
   hints: MUTATE,
   op: "define_rule",
   args: (a) => [a.head, a.body],
-  ok: (a) => `Asserted: ${display(a.head)} :- ${display(a.body)}`,
+  ok: (a, r) => known(`Asserted: ${display(a.head)} :- ${display(a.body)}`, r),
   failure: (a, e) => `Failed to assert: ${display(a.head)} :- ${display(a.body)} (${e})`,
 });
 
@@ -66,6 +71,13 @@ export const forgetFact = mutationTool({
   op: "forget",
   args: (a) => [a.fact],
   ok: (a, r) => {
+    if (!r.found && r.kb_file) {
+      throw refuse(
+        `Cannot retract: ${
+          display(a.fact)
+        } comes from the read-only knowledge file ${r.kb_file}; edit or remove it there`,
+      );
+    }
     if (!r.found) throw refuse(`No matching clause for: ${display(a.fact)}`);
     return `Retracted: ${display(a.fact)}`;
   },

@@ -3,6 +3,7 @@
 
 % consult_kb(+Text, +Label): load a user file clause by clause; errors are reported per clause.
 t_consult_kb(Text, Label, obj([added-num(N), errors-arr(Es)])) :-
+    retractall(kb_label(_)), assertz(kb_label(Label)),
     setup_call_cleanup(open_string(Text, In), kb_loop(In, Label, 0, N, Es0), close(In)),
     findall(str(E), member(E, Es0), Es).
 
@@ -43,7 +44,8 @@ kb_clause(C) :-
     clause_parts(C, H, B),
     ensure_dynamic(H),
     assertz(user:(H :- B), Ref),
-    assertz(kb_ref(Ref)).
+    assertz(kb_ref(Ref)),
+    ( kb_label(L) -> assertz(kb_file(Ref, L)) ; true ).
 
 kb_directive(dynamic(Spec)) :- !, dynamic(user:Spec).
 kb_directive(discontiguous(_)) :- !.

@@ -10,6 +10,8 @@
 
 :- discontiguous op_/3.
 :- dynamic kb_ref/1.          % clause references loaded from .zpm/kb/*.pl (read-only base layer)
+:- dynamic kb_file/2.         % kb_file(Ref, Path): the file a kb clause came from
+:- dynamic kb_label/1.        % the file being loaded by consult_kb
 :- dynamic baseline/1.        % dynamic predicates of 'user' that belong to the system, not the user
 :- dynamic setting/2.         % setting(max_kb_bytes, N)
 
