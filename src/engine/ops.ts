@@ -75,7 +75,11 @@ export interface Ops {
     reply: { solutions: string; count: number; truncated: boolean; undefined: string[] };
   };
   trace: { args: [start: string, limit: number, inferenceLimit: number]; reply: (string | number)[] };
-  verify: { args: [scope: string, limit: number, inferenceLimit: number]; reply: { violations: string[] } };
+  /** `defined`: the checking predicate exists (only then were violations looked for). */
+  verify: {
+    args: [scope: string, limit: number, inferenceLimit: number];
+    reply: { violations: string[]; defined: boolean };
+  };
   explain: { args: [goal: string, maxDepth: number, inferenceLimit: number]; reply: ProofNode };
   schema: {
     args: [];

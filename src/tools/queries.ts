@@ -136,7 +136,12 @@ export const verifyConsistency = defineTool({
       [a.scope, limits.defaultSolutions, limits.inferenceLimit],
       (e) => refuse(`Consistency check failed: ${e}`),
     );
-    return ok(JSON.stringify(r));
+    const { defined, ...answer } = r;
+    if (defined || a.scope === "") return ok(JSON.stringify(answer));
+    return ok(
+      JSON.stringify(answer),
+      `note: integrity_violation_${a.scope}/1 is not defined, so nothing was checked; define it with define_rule (head integrity_violation_${a.scope}(X))`,
+    );
   },
 });
 

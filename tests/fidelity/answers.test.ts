@@ -99,6 +99,31 @@ Deno.test("fidelity/answers over MCP", async (t) => {
         "warning: finished/1 has no clauses",
       );
     });
+    await t.step("error texts say what failed, where, and what to do", async () => {
+      const cap = await mcp.call("remember_fact", { fact: "Parent(tom, bob)" });
+      strictEqual(
+        cap.content[0].text,
+        "Failed to assert: Parent(tom, bob) (Syntax error: Operator expected (line 1, column 7); names of facts and predicates start with a lowercase letter (parent, not Parent), or quote the name ('Parent')\n  Parent(tom, bob)\n        ^)",
+      );
+      const q = await mcp.call("query_logic", { goal: "task(X) task(Y)" });
+      strictEqual(
+        q.content[0].text,
+        "Query execution failed: Syntax error: Operator expected (line 1, column 9)\n  task(X) task(Y)\n          ^",
+      );
+      const sl = await mcp.call("query_logic", { goal: "sleep(1)" });
+      strictEqual(
+        sl.content[0].text,
+        "Query execution failed: sleep/1 is not allowed: it only makes the engine wait, and every call runs under a deadline; leave waiting to the client",
+      );
+      assertOk(
+        await mcp.call("verify_consistency", { scope: "billing" }),
+        '{"violations":[]}',
+        "note: integrity_violation_billing/1 is not defined, so nothing was checked; define it with define_rule (head integrity_violation_billing(X))",
+      );
+      await mcp.call("define_rule", { head: "integrity_violation_billing(X)", body: "task(X)" });
+      assertOk(await mcp.call("verify_consistency", { scope: "billing" }), '{"violations":["a"]}');
+      assertOk(await mcp.call("verify_consistency", {}), '{"violations":[]}');
+    });
     await t.step("read-only and unmounted memories name the memory and the fix", async () => {
       const r = await mcp.call("remember_fact", { fact: "x(1)", memory: "nope" });
       strictEqual(

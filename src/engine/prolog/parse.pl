@@ -23,15 +23,50 @@ parse_text(Text, T, VNs) :-
     (   sub_string(Trim, _, 1, 0, ".") -> string_concat(Trim, "\n", Src)
     ;   string_concat(Trim, " .\n", Src)
     ),
-    setup_call_cleanup(
-        open_string(Src, In),
-        ( read_term(In, T, [variable_names(VNs), syntax_errors(error), module(user)]),
-          catch(read_term(In, Rest, [syntax_errors(error), module(user)]), _, Rest = '$more') ),
-        close(In)),
+    catch(setup_call_cleanup(
+              open_string(Src, In),
+              ( read_term(In, T, [variable_names(VNs), syntax_errors(error), module(user)]),
+                catch(read_term(In, Rest, [syntax_errors(error), module(user)]), _, Rest = '$more') ),
+              close(In)),
+          error(syntax_error(W), stream(S, L, LP, C)),
+          syntax_with_caret(Trim, error(syntax_error(W), stream(S, L, LP, C)))),
     (   T == end_of_file -> fail_with(syntax, "empty input: expected one Prolog term", []) ; true ),
     (   Rest == end_of_file -> true
     ;   fail_with(syntax, "expected exactly one Prolog term, but more text follows it", [])
     ).
+
+% syntax_with_caret(+Src, +Error): throw the syntax error as zpm's message, followed by the offending
+% line with a caret under the column, and a hint when a name starts with a capital letter.
+syntax_with_caret(Src, E) :-
+    E = error(_, stream(_, L, LP, _)),
+    msg_text(E, M0),
+    split_string(Src, "\n", "", Lines),
+    (   nth1(L, Lines, Line0) -> true ; Line0 = "" ),
+    caret_window(Line0, LP, Line, Col),
+    length(Sp, Col), maplist(=(0' ), Sp), string_codes(Pad, Sp),
+    (   capital_name(Src, Name)
+    ->  string_lower(Name, Low),
+        format(string(Hint), "; names of facts and predicates start with a lowercase letter (~w, not ~w), or quote the name ('~w')", [Low, Name, Name])
+    ;   Hint = ""
+    ),
+    format(string(M), "~w~w~n  ~w~n  ~w^", [M0, Hint, Line, Pad]),
+    throw(zpm_error(syntax, M)).
+
+% caret_window(+Line, +Col0, -Shown, -Col): at most 120 characters around the column.
+caret_window(Line, C0, Line, C0) :- string_length(Line, N), N =< 120, !.
+caret_window(Line, C0, Shown, Col) :-
+    Start is max(0, C0 - 60), string_length(Line, N), Len is min(120, N - Start),
+    sub_string(Line, Start, Len, _, Shown), Col is C0 - Start.
+
+% capital_name(+Src, -Name): the text starts with a capitalised name directly followed by '('.
+capital_name(Src, Name) :-
+    split_string(Src, "", " \t\r\n", [T]),
+    string_codes(T, [C|Cs]), code_type(C, upper),
+    name_codes(Cs, NCs, [0'(|_]),
+    string_codes(Name, [C|NCs]).
+
+name_codes([C|Cs], [C|Ns], Rest) :- code_type(C, csym), !, name_codes(Cs, Ns, Rest).
+name_codes(Rest, [], Rest).
 
 % check_nesting(+Text): brackets outside quotes and comments nest at most max_nesting/1 deep
 % (checked before reading, because the reader itself overflows).

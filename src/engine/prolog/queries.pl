@@ -70,13 +70,13 @@ t_trace(Start, Limit, InfLimit, arr(Js)) :-
     findall(J, ( member(['X'=V], Sols), ( atom(V) -> J = str(V) ; number(V) -> J = num(V) ) ), Js).
 
 % verify_consistency: integrity_violation[_Scope](X), rendered compactly.
-t_verify(Scope, Limit, InfLimit, obj([violations-arr(Js)])) :-
+t_verify(Scope, Limit, InfLimit, obj([violations-arr(Js), defined-Def])) :-
     (   Scope == "" -> Name = integrity_violation ; atomic_list_concat([integrity_violation, Scope], '_', Name) ),
     G =.. [Name, X],
     (   predicate_property(user:G, defined)
-    ->  run_goal(G, ['X'=X], Limit, InfLimit, Sols, _),
+    ->  run_goal(G, ['X'=X], Limit, InfLimit, Sols, _), Def = true,
         findall(str(S), ( member(['X'=V], Sols), format(string(S), "~w", [V]) ), Js)
-    ;   Js = []
+    ;   Js = [], Def = false
     ).
 
 % explain_why: proof tree of the first proof, every reported child checked.
