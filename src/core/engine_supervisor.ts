@@ -13,8 +13,8 @@ import type { Engine, EngineReply } from "../engine/types.ts";
 /**
  * Who runs the engine: "process" is the server (a killable child process, rebuilt after a timeout);
  * "inprocess" is a one-shot CLI command, which since issue 11 also runs its engine in a child
- * process so that the same wall-clock deadline holds (measured cost: about 0.15 s CPU and up to
- * 0.8 s wall per command on a loaded 2-core machine), and does not rebuild after a timeout (the
+ * process so that the same wall-clock deadline holds (measured cost: about 0.2 s CPU and 1 s wall
+ * per command on a loaded 2-core machine), and does not rebuild after a timeout (the
  * command ends). `ZPM_CLI_INPROCESS=1` runs it in this process instead: faster, but no deadline.
  */
 export type EngineKind = "process" | "inprocess";
