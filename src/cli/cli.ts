@@ -28,10 +28,6 @@ function parseInteger(value: string): number {
   return n;
 }
 
-function parseBoolean(value: string): boolean {
-  return value === "true";
-}
-
 function writeOut(text: string) {
   const bytes = new TextEncoder().encode(text);
   let off = 0;
@@ -79,15 +75,15 @@ function camel(name: string): string {
 }
 
 function paramOption(p: Param): Option {
-  const flag = `--${kebab(p.name)} <${
-    p.type === "integer" ? "n" : p.type === "string[]" ? "value..." : "value"
-  }>`;
+  // A boolean is a flag (`--dry-run`), as on `zpm upgrade`; a value after it is an excess argument.
+  const value = p.type === "boolean"
+    ? ""
+    : ` <${p.type === "integer" ? "n" : p.type === "string[]" ? "value..." : "value"}>`;
   const opt = new Option(
-    flag,
+    `--${kebab(p.name)}${value}`,
     p.type === "string[]" ? `${p.description} (repeat the flag or give several values)` : p.description,
   );
   if (p.type === "integer") opt.argParser(parseInteger);
-  if (p.type === "boolean") opt.argParser(parseBoolean);
   if (p.enum) opt.choices(p.enum);
   if (p.required) opt.makeOptionMandatory();
   return opt;

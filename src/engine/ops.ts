@@ -68,11 +68,18 @@ export interface Ops {
   apply: { args: string[]; reply: { applied: number; missed: number } };
   query: {
     args: [goal: string, limit: number, inferenceLimit: number];
-    /** `solutions` is a JSON array text, one object of bindings per solution. */
-    reply: { solutions: string; count: number; truncated: boolean };
+    /**
+     * `solutions` is a JSON array text, one object of bindings per solution; `undefined` names the
+     * predicates without any definition that the goal called (they failed), e.g. "done/1".
+     */
+    reply: { solutions: string; count: number; truncated: boolean; undefined: string[] };
   };
   trace: { args: [start: string, limit: number, inferenceLimit: number]; reply: (string | number)[] };
-  verify: { args: [scope: string, limit: number, inferenceLimit: number]; reply: { violations: string[] } };
+  /** `defined`: the checking predicate exists (only then were violations looked for). */
+  verify: {
+    args: [scope: string, limit: number, inferenceLimit: number];
+    reply: { violations: string[]; defined: boolean };
+  };
   explain: { args: [goal: string, maxDepth: number, inferenceLimit: number]; reply: ProofNode };
   schema: {
     args: [];
@@ -81,9 +88,11 @@ export interface Ops {
       total: number;
     };
   };
-  remember: { args: [fact: string]; reply: Planned<{ clause: string }> };
-  define_rule: { args: [head: string, body: string]; reply: Planned<{ clause: string }> };
-  forget: { args: [fact: string]; reply: Planned<{ found: boolean; clause: string }> };
+  /** `known`: a variant was already stored, so nothing was added (only a missing source). */
+  remember: { args: [fact: string]; reply: Planned<{ clause: string; known: boolean }> };
+  define_rule: { args: [head: string, body: string]; reply: Planned<{ clause: string; known: boolean }> };
+  /** `kb_file`: not found among the user's clauses, but the read-only kb file at this path holds it. */
+  forget: { args: [fact: string]; reply: Planned<{ found: boolean; clause: string; kb_file: string }> };
   clear: { args: [pattern: string]; reply: Planned<{ removed: number; pattern: string }> };
   update: {
     args: [oldFact: string, newFact: string];

@@ -11,15 +11,56 @@ type Value = string | number | boolean | readonly string[] | undefined;
 export function validate(params: readonly Param[], raw: Args): Validated {
   const out: Record<string, Value> = {};
   const later: (() => void)[] = [];
+  const names = params.map((p) => p.name);
+  for (const key of Object.keys(raw)) {
+    if (!names.includes(key)) throw invalid(unknownArgument(key, names));
+  }
   for (const p of params) {
     const v = raw[p.name];
     if (p.type === "string") out[p.name] = stringValue(p, v, later);
     else if (p.type === "integer") out[p.name] = integerValue(p, v);
     else if (p.type === "string[]") out[p.name] = stringsValue(p, v);
-    else out[p.name] = v === undefined || v === null ? p.default : v === true || v === "true";
+    else out[p.name] = booleanValue(p, v);
   }
   for (const check of later) check();
   return out;
+}
+
+/** `unknown argument 'x' (did you mean 'y'?)`, or the list of declared names when none is close. */
+function unknownArgument(key: string, names: readonly string[]): string {
+  let best = "";
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = editDistance(key.toLowerCase(), n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  if (best !== "" && bestD <= Math.max(2, Math.floor(best.length / 3))) {
+    return `unknown argument '${key}' (did you mean '${best}'?)`;
+  }
+  const list = names.length ? names.map((n) => `'${n}'`).join(", ") : "none";
+  return `unknown argument '${key}' (this tool takes: ${list})`;
+}
+
+/** Levenshtein distance (names are short). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** A boolean: true/false (or the strings "true"/"false"); anything else is refused. */
+function booleanValue(p: Param, v: unknown): Value {
+  if (v === undefined || v === null) return p.default;
+  if (v === true || v === "true") return true;
+  if (v === false || v === "false") return false;
+  const shown = typeof v === "string" ? `'${v}'` : typeName(v);
+  throw invalid(`'${p.name}' must be a boolean, true or false (got ${shown})`);
 }
 
 function stringValue(p: Param, v: unknown, later: (() => void)[]): Value {

@@ -30,10 +30,24 @@ export async function use(
     return await ctx.project.use(name, access);
   } catch (e) {
     if (e instanceof MemoryError) {
-      throw new ToolFailure(access === "read" ? "ExecutionFailed" : "message", e.message);
+      throw new ToolFailure(access === "read" ? "ExecutionFailed" : "message", withRemedy(e, name));
     }
     throw e;
   }
+}
+
+/**
+ * Upstream's message (kept as the prefix) plus the memory and what to do, for the two failures an
+ * agent can fix with a tool call.
+ */
+function withRemedy(e: MemoryError, name: string): string {
+  if (e.kind === "not-mounted") {
+    return `${e.message} (mount it with mount_memory name=${name}; list_memories shows every memory)`;
+  }
+  if (e.kind === "read-only") {
+    return `${e.message}: ${name} is mounted mode=ro (to write, call mount_memory name=${name} mode=rw)`;
+  }
+  return e.message;
 }
 
 /** How an engine error becomes a tool failure; the default is `ExecutionFailed: <error>`. */
@@ -84,8 +98,11 @@ export interface MutationDef<Ps extends readonly Param[], Op extends PlannedOp> 
   op: Op;
   /** The operation's arguments, from the validated tool arguments. */
   args: (a: ArgsOf<Ps>) => OpArgs<Op>;
-  /** The success text; may throw `refuse(...)` when the result means nothing was done. */
-  ok: (a: ArgsOf<Ps>, result: PlanResult<Op>) => string;
+  /**
+   * The success text, or text blocks (upstream's text first); may throw `refuse(...)` when the
+   * result means nothing was done.
+   */
+  ok: (a: ArgsOf<Ps>, result: PlanResult<Op>) => string | string[];
   /** The plain error text for an engine error (syntax, limit, …). */
   failure: (a: ArgsOf<Ps>, error: string) => string;
 }
@@ -110,8 +127,9 @@ export function mutationTool<const Ps extends readonly Param[], Op extends Plann
         def.args(a),
         (e) => refuse(def.failure(a, e)),
       );
-      const text = def.ok(a, result);
-      return notDurable ? ok(text, notDurable) : ok(text);
+      const out = def.ok(a, result);
+      const texts = typeof out === "string" ? [out] : out;
+      return notDurable ? ok(...texts, notDurable) : ok(...texts);
     },
   });
 }

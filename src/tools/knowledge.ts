@@ -1,9 +1,14 @@
 /** Tools that change knowledge: remember, define, forget, clear, update, upsert. */
-import { display, noRule, notBlank } from "./args.ts";
+import { display, notBlank } from "./args.ts";
 import { mutationTool } from "./engine_calls.ts";
 import { refuse } from "./types.ts";
 
 const MUTATE = { readOnly: false, destructive: false, idempotent: false };
+
+/** Upstream's text, plus a second block when the clause was already stored (nothing was added). */
+function known(text: string, r: { clause: string; known: boolean }): string | string[] {
+  return r.known ? [text, `already known: ${r.clause} was stored before; no duplicate was added`] : text;
+}
 
 /** remember_fact: assert one fact (or clause text); "Asserted: <fact>" once durable. */
 export const rememberFact = mutationTool({
@@ -19,7 +24,7 @@ export const rememberFact = mutationTool({
   hints: MUTATE,
   op: "remember",
   args: (a) => [a.fact],
-  ok: (a) => `Asserted: ${display(a.fact)}`,
+  ok: (a, r) => known(`Asserted: ${display(a.fact)}`, r),
   failure: (a, e) => `Failed to assert: ${display(a.fact)} (${e})`,
 });
 
@@ -47,7 +52,7 @@ export const defineRule = mutationTool({
   hints: MUTATE,
   op: "define_rule",
   args: (a) => [a.head, a.body],
-  ok: (a) => `Asserted: ${display(a.head)} :- ${display(a.body)}`,
+  ok: (a, r) => known(`Asserted: ${display(a.head)} :- ${display(a.body)}`, r),
   failure: (a, e) => `Failed to assert: ${display(a.head)} :- ${display(a.body)} (${e})`,
 });
 
@@ -66,6 +71,13 @@ export const forgetFact = mutationTool({
   op: "forget",
   args: (a) => [a.fact],
   ok: (a, r) => {
+    if (!r.found && r.kb_file) {
+      throw refuse(
+        `Cannot retract: ${
+          display(a.fact)
+        } comes from the read-only knowledge file ${r.kb_file}; edit or remove it there`,
+      );
+    }
     if (!r.found) throw refuse(`No matching clause for: ${display(a.fact)}`);
     return `Retracted: ${display(a.fact)}`;
   },
@@ -109,7 +121,8 @@ export const updateFact = mutationTool({
       type: "string",
       required: true,
       description: "The replacement fact. Example: status(api, up)",
-      checks: [notBlank("new_fact must not be empty"), noRule("new_fact must not contain rule syntax")],
+      // Whether it is a rule is decided on the parsed term (the engine), as remember_fact does.
+      checks: [notBlank("new_fact must not be empty")],
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
@@ -119,7 +132,10 @@ export const updateFact = mutationTool({
     if (!r.found) throw refuse(`No matching clause for: ${display(a.old_fact)}`);
     return `Updated: ${display(a.new_fact)}`;
   },
-  failure: (a, e) => `Failed to update: ${display(a.old_fact)} (${e}); nothing was changed`,
+  failure: (a, e) =>
+    e === "new_fact must not contain rule syntax"
+      ? e
+      : `Failed to update: ${display(a.old_fact)} (${e}); nothing was changed`,
 });
 
 /** upsert_fact: insert a fact, replacing facts with the same functor, arity and first argument. */
@@ -132,11 +148,12 @@ export const upsertFact = mutationTool({
     type: "string",
     required: true,
     description: "The fact. Example: deploy(prod, v2)",
-    checks: [notBlank("Fact must not be empty"), noRule("fact must not contain rule syntax")],
+    checks: [notBlank("Fact must not be empty")], // a rule is refused on the parsed term
   }],
   hints: { readOnly: false, destructive: true, idempotent: true },
   op: "upsert",
   args: (a) => [a.fact],
   ok: (a) => `Upserted: ${display(a.fact)}`,
-  failure: (a, e) => `Failed to upsert: ${display(a.fact)} (${e})`,
+  failure: (a, e) =>
+    e === "fact must not contain rule syntax" ? e : `Failed to upsert: ${display(a.fact)} (${e})`,
 });

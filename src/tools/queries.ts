@@ -9,7 +9,7 @@ const READ = { readOnly: true, destructive: false, idempotent: true };
 /** echo: return `message` unchanged (connectivity check; no memory involved). */
 export const echo = defineTool({
   name: "echo",
-  description: "Return the message unchanged (connectivity check).",
+  description: "Echo back the input message",
   params: [{ name: "message", type: "string", required: true, description: "Any text. Example: hello" }],
   hints: READ,
   run(_ctx, a) {
@@ -60,11 +60,19 @@ export const queryLogic = defineTool({
       [text, limit, limits.inferenceLimit],
       (e) => refuse(`Query execution failed: ${e}`),
     );
-    if (!r.truncated) return ok(r.solutions);
-    return ok(
-      r.solutions,
-      `truncated: showing the first ${limit} solutions; pass a larger "limit" (at most ${limits.maxSolutions}) to see more`,
-    );
+    const texts = [r.solutions];
+    if (r.truncated) {
+      texts.push(
+        `truncated: showing the first ${limit} solutions; pass a larger "limit" (at most ${limits.maxSolutions}) to see more`,
+      );
+    }
+    // A call of a predicate with no clauses anywhere fails (as if dynamic); say so, a typo shows.
+    if (r.undefined.length) {
+      texts.push(
+        `warning: ${r.undefined.join(", ")} ${r.undefined.length === 1 ? "has" : "have"} no clauses`,
+      );
+    }
+    return ok(...texts);
   },
 });
 
@@ -128,7 +136,12 @@ export const verifyConsistency = defineTool({
       [a.scope, limits.defaultSolutions, limits.inferenceLimit],
       (e) => refuse(`Consistency check failed: ${e}`),
     );
-    return ok(JSON.stringify(r));
+    const { defined, ...answer } = r;
+    if (defined || a.scope === "") return ok(JSON.stringify(answer));
+    return ok(
+      JSON.stringify(answer),
+      `note: integrity_violation_${a.scope}/1 is not defined, so nothing was checked; define it with define_rule (head integrity_violation_${a.scope}(X))`,
+    );
   },
 });
 

@@ -197,14 +197,15 @@ export const getKbOverview = defineTool({
     type: "integer",
     required: false,
     default: 2,
-    loose: true,
+    minimum: 0,
+    maximum: 50,
     description: "Sample clauses per predicate, 0..50 (default 2). Example: 2",
   }],
   hints: { readOnly: true, destructive: false, idempotent: true },
   memory: "read",
   async run(ctx, a) {
-    // Clamped silently (no schema bounds, as upstream).
-    let sample = Math.max(0, Math.min(50, a.sample_size));
+    // Bounds are in the schema and checked by callTool (upstream clamped silently).
+    let sample = a.sample_size;
     const kb = await use(ctx, "read");
     const snaps = await kb.snapshots();
     const walPending = await kb.pendingTransactions();

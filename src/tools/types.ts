@@ -124,7 +124,7 @@ export const MEMORY_PARAM: Param = {
   name: "memory",
   type: "string",
   required: false,
-  description: "Memory to use (default: default). Example: notes",
+  description: "Target memory segment (optional, defaults to default memory)",
 };
 
 /** A tool's parameters, including `memory` for memory-aware tools (the JSON Schema and CLI order). */

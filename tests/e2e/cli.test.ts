@@ -297,7 +297,10 @@ Deno.test("CLI: every tool sub-command, text and --format json", async (t) => {
     deepStrictEqual([notFoundJson.code, notFoundJson.stdout], [1, '["No matching clause for: nope(1)"]\n']);
     deepStrictEqual(
       [syntax.code, syntax.stdout],
-      [1, "ERROR: Query execution failed: Syntax error: Operator expected (line 1, column 12)\n"],
+      [
+        1,
+        "ERROR: Query execution failed: Syntax error: Operator expected (line 1, column 12)\n  parent(tom\n             ^\n",
+      ],
     );
     deepStrictEqual(
       [toolErr.code, toolErr.stdout, toolErr.stderr],
@@ -364,7 +367,7 @@ Deno.test("CLI: init, a fresh directory round trip, project discovery, --project
     expectOk(both, '[{"X":"proj"}]\n', "--project wins over ZPM_PROJECT");
     // A nested init creates a project of its own (init does not walk up).
     expectOk(await zpm(deep, ["init"]), "Initialized .zpm/ project directory\n");
-    expectOk(await zpm(deep, ["query-logic", "--goal", "where(X)"]), "[]\n");
+    expectOk(await zpm(deep, ["query-logic", "--goal", "where(X)"]), "[]\nwarning: where/1 has no clauses\n");
     const missing = await zpm(root, ["--project", join(root, "nothing"), "query-logic", "--goal", "true"]);
     strictEqual(missing.code, 1);
     strictEqual(missing.stdout, "");
@@ -384,7 +387,7 @@ Deno.test("CLI: init, a fresh directory round trip, project discovery, --project
     ok(r2.stderr.includes("per-user default project"), r2.stderr);
     // Without XDG_DATA_HOME: ~/.local/share/zpm/default.
     const r3 = await zpm(loose, ["query-logic", "--goal", "mine(X)"], { XDG_DATA_HOME: "" });
-    expectOk(r3, "[]\n");
+    expectOk(r3, "[]\nwarning: mine/1 has no clauses\n");
     ok(
       r3.stderr.includes(`per-user default project ${join(loose, ".local", "share", "zpm", "default")}`),
       r3.stderr,

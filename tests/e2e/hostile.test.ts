@@ -147,24 +147,18 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
 
     await t.step("remember_fact: hostile facts are refused", async () => {
       const cases: [string, RegExp][] = [
-        ["halt", /^Failed to assert: halt \(halt\/0 is a built-in predicate and cannot be redefined\)$/],
-        ["halt(0)", /^Failed to assert: halt\(0\) \(halt\/1 is a built-in/],
-        ["shell(ls)", /^Failed to assert: shell\(ls\) \(shell\/1 is a built-in/],
-        [
-          "open('/etc/passwd',read,S)",
-          /^Failed to assert: open\('\/etc\/passwd',read,S\) \(open\/3 is a built-in/,
-        ],
-        [
-          "consult('/etc/passwd')",
-          /^Failed to assert: consult\('\/etc\/passwd'\) \(consult\/1 is a built-in/,
-        ],
-        ["assertz(x)", /^Failed to assert: assertz\(x\) \(assertz\/1 is a built-in/],
+        // Facts named like built-ins (halt, shell, open, …) are the user's own predicates since
+        // issue 11 (tests/fidelity/names.test.ts proves the real ones stay unreachable); only
+        // control constructs, zpm's bookkeeping and SWI's hooks are reserved.
+        ["call(halt)", /^Failed to assert: call\(halt\) \(call\/1 is reserved \(it is a control construct/],
+        ["true", /^Failed to assert: true \(true\/0 is reserved/],
+        ["zpm_source(x, interactive)", /^Failed to assert: .*\(zpm_source\/2 is reserved/],
+        ["portray(x)", /^Failed to assert: portray\(x\) \(portray\/1 is reserved/],
         ["a), halt, (b", /^Failed to assert: a\), halt, \(b \(Syntax error/],
         ["keep(x)), halt, (keep(y)", /^Failed to assert: .*Syntax error/],
         ["x :- halt", new RegExp(`^Failed to assert: x :- halt \\(halt/0 ${NOT_ALLOWED}\\)$`)],
         ["x :- shell(ls)", /shell\/1 is not allowed/],
-        ["G = halt, call(G)", /^Failed to assert: .*cannot be a clause head \(it is a control construct\)/],
-        ["length(L, 100000000)", /^Failed to assert: .*length\/2 is a built-in predicate/],
+        ["G = halt, call(G)", /^Failed to assert: .*\(','\)\/2 is reserved \(it is a control construct/],
         [":- halt", /^Failed to assert: .*directives/],
         ["keep(me). halt", /^Failed to assert: .*expected exactly one Prolog term/],
       ];
@@ -217,8 +211,8 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
       await hostile(
         mcp,
         "define_rule",
-        { head: "halt", body: "true" },
-        /^Failed to assert: halt :- true \(halt\/0 is a built-in predicate and cannot be redefined\)$/,
+        { head: "call(halt)", body: "true" },
+        /^Failed to assert: call\(halt\) :- true \(call\/1 is reserved/,
       );
       await hostile(mcp, "define_rule", { head: "keep(X)", body: "halt" }, /halt\/0 is not allowed/);
       // Run-time hostility is stopped when the rule runs.
@@ -262,6 +256,7 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
         ["open('/etc/passwd',read,S)", "open/3"],
         ["consult('/etc/passwd')", "consult/1"],
       ];
+      // Nothing of these is stored here (storing them makes them the user's: names.test.ts).
       for (const [fact, pi] of builtins) {
         const quoted = fact.replace(/[()]/g, "\\$&");
         await hostile(mcp, "forget_fact", { fact }, new RegExp(`^No matching clause for: ${quoted}$`));
@@ -270,22 +265,6 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
           "update_fact",
           { old_fact: fact, new_fact: "x(1)" },
           new RegExp(`^No matching clause for: ${quoted}$`),
-        );
-        await hostile(
-          mcp,
-          "update_fact",
-          { old_fact: "keep(me)", new_fact: fact },
-          new RegExp(
-            `^Failed to update: keep\\(me\\) \\(${pi} is a built-in predicate.*nothing was changed$`,
-          ),
-        );
-        await hostile(
-          mcp,
-          "upsert_fact",
-          { fact },
-          new RegExp(
-            `^Failed to upsert: ${quoted} \\(${pi} is a built-in predicate and cannot be redefined\\)$`,
-          ),
         );
         await hostile(
           mcp,
@@ -300,14 +279,14 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
       await hostile(
         mcp,
         "update_fact",
-        { old_fact: "keep(me)", new_fact: "halt" },
-        /^Failed to update: keep\(me\) \(halt\/0 is a built-in.*nothing was changed$/,
+        { old_fact: "keep(me)", new_fact: "call(halt)" },
+        /^Failed to update: keep\(me\) \(call\/1 is reserved.*nothing was changed$/,
       );
       await hostile(
         mcp,
         "update_fact",
         { old_fact: "keep(me)", new_fact: "a), halt, (b" },
-        /^Failed to update: .*Syntax error.*nothing was changed$/,
+        /^Failed to update: .*Syntax error[^]*nothing was changed$/,
       );
       await hostile(
         mcp,
@@ -321,12 +300,12 @@ Deno.test("hostile goals through every Prolog-text tool get error results and le
         { old_fact: "keep(me)", new_fact: "x :- halt" },
         /^new_fact must not contain rule syntax$/,
       );
-      await hostile(mcp, "upsert_fact", { fact: "halt" }, /^Failed to upsert: halt \(halt\/0 is a built-in/);
+      await hostile(mcp, "upsert_fact", { fact: "true" }, /^Failed to upsert: true \(true\/0 is reserved/);
       await hostile(
         mcp,
         "upsert_fact",
-        { fact: "assertz(keep(x))" },
-        /^Failed to upsert: .*assertz\/1 is a built-in/,
+        { fact: "tms_justification(keep(x), a)" },
+        /^Failed to upsert: .*tms_justification\/2 is reserved/,
       );
       await hostile(mcp, "upsert_fact", { fact: "a), halt, (b" }, /^Failed to upsert: .*Syntax error/);
       await hostile(mcp, "upsert_fact", { fact: "keep(me) :- halt" }, /^fact must not contain rule syntax$/);

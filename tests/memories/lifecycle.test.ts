@@ -50,10 +50,13 @@ Deno.test("memories: create, mount, write, query, isolation both ways, restart",
   strictEqual(await b.text("unmount_memory", { name: "notes" }), "Memory unmounted: notes");
   const r = await b.call("query_logic", { goal: "topic(X)", memory: "notes" });
   strictEqual(r.isError, true);
-  strictEqual(r.content[0].text, "ExecutionFailed: Memory not mounted: notes");
+  strictEqual(
+    r.content[0].text,
+    "ExecutionFailed: Memory not mounted: notes (mount it with mount_memory name=notes; list_memories shows every memory)",
+  );
   strictEqual(
     (await b.call("remember_fact", { fact: "t(1)", memory: "notes" })).content[0].text,
-    "Memory not mounted: notes",
+    "Memory not mounted: notes (mount it with mount_memory name=notes; list_memories shows every memory)",
   );
   match(await b.text("list_memories"), /notes \(scope=project, mode=rw, mounted=false\)/);
   strictEqual(await b.text("unmount_memory", { name: "default" }), "Cannot unmount the default memory");
@@ -77,7 +80,11 @@ Deno.test("memories: read-only mode rejects every mutation and is visible to the
   for (const [tool, args] of WRITE_CALLS) {
     const r = await mcp.call(tool, { ...args, memory: "shared" });
     strictEqual(r.isError, true, tool);
-    strictEqual(r.content[0].text, "Memory is read-only", tool);
+    strictEqual(
+      r.content[0].text,
+      "Memory is read-only: shared is mounted mode=ro (to write, call mount_memory name=shared mode=rw)",
+      tool,
+    );
   }
   deepStrictEqual(await Deno.readFile(`${dir}/.zpm/kb/shared/journal.wal`), journal, "nothing was written");
   strictEqual(
@@ -97,7 +104,10 @@ Deno.test("memories: read-only mode rejects every mutation and is visible to the
   // the CLI is refused as well
   const cli = await runZpm(["remember-fact", "--fact", "n(9)", "--memory", "shared"], { cwd: dir });
   strictEqual(cli.code, 1);
-  strictEqual(cli.stdout, "ERROR: Memory is read-only\n");
+  strictEqual(
+    cli.stdout,
+    "ERROR: Memory is read-only: shared is mounted mode=ro (to write, call mount_memory name=shared mode=rw)\n",
+  );
   await mcp.close();
 });
 

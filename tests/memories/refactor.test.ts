@@ -125,7 +125,7 @@ Deno.test("get_kb_overview describes the requested memory within its budget", as
       ["task_state", "fact", 2],
     ],
   );
-  deepStrictEqual(o.predicates[2].samples, ["task_state(t1,done)", "task_state(t2,open)"]);
+  deepStrictEqual(o.predicates[2].samples, ["task_state(t1, done)", "task_state(t2, open)"]);
   strictEqual(o.snapshots.count, 1);
   strictEqual(o.snapshots.latest, "snap");
   match(o.snapshots.latest_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

@@ -299,15 +299,15 @@ Deno.test("truth maintenance semantics (one server, one step per case)", async (
       await mcp.call("assume_fact", { fact: "up(api)", assumption: "bh" });
       strictEqual((await json(mcp, "get_belief_status", { fact: "up(api)" })).status, "in");
       strictEqual((await json(mcp, "get_belief_status", { fact: "up(api)." })).status, "in");
-      await mcp.call("remember_fact", { fact: "up(api)" }); // a second copy, asserted on its own
-      await mcp.call("forget_fact", { fact: "up(api)" }); // one copy left: still in
+      // Issue 11: remembering a stored fact adds no second copy, only its interactive source.
+      await mcp.call("remember_fact", { fact: "up(api)" });
       deepStrictEqual(await json(mcp, "get_belief_status", { fact: "up(api)" }), {
         status: "in",
         justifications: ["bh"],
         source: "interactive",
         present: true,
       });
-      await mcp.call("forget_fact", { fact: "up(api)" }); // gone
+      await mcp.call("forget_fact", { fact: "up(api)" }); // the only copy: gone
       deepStrictEqual(await json(mcp, "get_belief_status", { fact: "up(api)" }), {
         status: "out",
         justifications: [],

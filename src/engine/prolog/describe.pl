@@ -35,7 +35,7 @@ samples(_, 0, []) :- !.
 samples(H, N, Ss) :- findnsols(N, str(S), ( clause(user:H, B), sample_text(H, B, S) ), Ss), !.
 samples(_, _, []).
 
-sample_text(H, true, S) :- !, format(string(S), "~w", [H]).
-sample_text(H, B, S) :- format(string(S), "~w :- ~w", [H, B]).
+% The one rendering of clauses (canon/2: quoted, variables A, B, …), as every other tool.
+sample_text(H, B, S) :- clause_term(H, B, C), canon(C, S).
 
 op_(overview, [S], V) :- t_overview(S, V).

@@ -3,6 +3,7 @@
 
 % consult_kb(+Text, +Label): load a user file clause by clause; errors are reported per clause.
 t_consult_kb(Text, Label, obj([added-num(N), errors-arr(Es)])) :-
+    retractall(kb_label(_)), assertz(kb_label(Label)),
     setup_call_cleanup(open_string(Text, In), kb_loop(In, Label, 0, N, Es0), close(In)),
     findall(str(E), member(E, Es0), Es).
 
@@ -43,7 +44,8 @@ kb_clause(C) :-
     clause_parts(C, H, B),
     ensure_dynamic(H),
     assertz(user:(H :- B), Ref),
-    assertz(kb_ref(Ref)).
+    assertz(kb_ref(Ref)),
+    ( kb_label(L) -> assertz(kb_file(Ref, L)) ; true ).
 
 kb_directive(dynamic(Spec)) :- !, dynamic(user:Spec).
 kb_directive(discontiguous(_)) :- !.
@@ -85,7 +87,11 @@ snap_read(In, Terms) :-
     ;   clause_parts_raw(T, H, _), check_head(H), Terms = [T|Rest], snap_read(In, Rest)
     ).
 
+% snap_dynamic(+Name/Arity): the predicate is the user's (also one named like a built-in).
+snap_dynamic(N/A) :- atom(N), integer(A), A >= 0, !, functor(H, N, A), check_head(H), ensure_dynamic(H).
+snap_dynamic(S) :- fail_with(syntax, "snapshot contains an invalid dynamic declaration: ~q", [S]).
+
 snap_apply([], N, N).
-snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, dynamic(user:S), snap_apply(Ts, N0, N).
+snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, snap_dynamic(S), snap_apply(Ts, N0, N).
 snap_apply([T|Ts], N0, N) :- exec(assert, T, _), N1 is N0 + 1, snap_apply(Ts, N1, N).
 

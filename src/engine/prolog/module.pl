@@ -10,6 +10,8 @@
 
 :- discontiguous op_/3.
 :- dynamic kb_ref/1.          % clause references loaded from .zpm/kb/*.pl (read-only base layer)
+:- dynamic kb_file/2.         % kb_file(Ref, Path): the file a kb clause came from
+:- dynamic kb_label/1.        % the file being loaded by consult_kb
 :- dynamic baseline/1.        % dynamic predicates of 'user' that belong to the system, not the user
 :- dynamic setting/2.         % setting(max_kb_bytes, N)
 
@@ -36,7 +38,25 @@ setup :-
     dynamic(user:tms_justification/2),
     forall(( user_dynamic(N/A), \+ memberchk(N/A, [zpm_source/2, tms_justification/2]) ),
            assertz(baseline(N/A))),
-    at_halt(cancel_halt('zpm: halt is not allowed')).
+    at_halt(cancel_halt('zpm: halt is not allowed')),
+    set_prolog_flag(user:unknown, warning).   % an undefined predicate fails; see note_undefined/1
+
+% With `unknown` at `warning` in 'user', calling a predicate that has no definition (after
+% autoloading) prints this message and fails, as if the predicate were dynamic. The message is
+% caught here: while a query runs (zpm_undefined holds a list) the predicate is noted for the
+% answer's warning; it is never printed.
+:- multifile user:message_hook/3.
+user:message_hook(error(existence_error(procedure, PI), _), warning, _) :- note_undefined(PI).
+
+note_undefined(PI0) :-
+    (   PI0 = user:PI -> true ; PI = PI0 ),
+    (   nb_current(zpm_undefined, L), is_list(L) -> nb_setval(zpm_undefined, [PI|L]) ; true ).
+
+% undefined_called(-PIs): predicates noted since undefined_reset/0, sorted.
+undefined_reset :- nb_setval(zpm_undefined, []).
+undefined_called(PIs) :-
+    (   nb_current(zpm_undefined, L), is_list(L) -> sort(L, PIs) ; PIs = [] ),
+    nb_setval(zpm_undefined, none).
 
 % A blocked built-in called from user code (directly or through call/N) throws instead of running.
 block(N, A) :-

@@ -25,9 +25,12 @@ unknown_proc(PI, _, _) :- throw(error(existence_error(procedure, PI), _)).
 
 findnsols_once(N, T, G, L) :- findnsols(N, T, G, L), !.
 
-t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF])) :-
+t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF, undefined-arr(Us)])) :-
     parse_one(Text, Goal, VNs),
+    undefined_reset,
     run_goal(Goal, VNs, Limit, InfLimit, Sols, Truncated),
+    undefined_called(PIs),
+    findall(str(U), ( member(PI, PIs), format(string(U), "~q", [PI]) ), Us),
     length(Sols, Len),
     maplist(solution_json, Sols, Objs),
     with_output_to(string(J), json_write(arr(Objs))),
@@ -67,13 +70,13 @@ t_trace(Start, Limit, InfLimit, arr(Js)) :-
     findall(J, ( member(['X'=V], Sols), ( atom(V) -> J = str(V) ; number(V) -> J = num(V) ) ), Js).
 
 % verify_consistency: integrity_violation[_Scope](X), rendered compactly.
-t_verify(Scope, Limit, InfLimit, obj([violations-arr(Js)])) :-
+t_verify(Scope, Limit, InfLimit, obj([violations-arr(Js), defined-Def])) :-
     (   Scope == "" -> Name = integrity_violation ; atomic_list_concat([integrity_violation, Scope], '_', Name) ),
     G =.. [Name, X],
     (   predicate_property(user:G, defined)
-    ->  run_goal(G, ['X'=X], Limit, InfLimit, Sols, _),
+    ->  run_goal(G, ['X'=X], Limit, InfLimit, Sols, _), Def = true,
         findall(str(S), ( member(['X'=V], Sols), format(string(S), "~w", [V]) ), Js)
-    ;   Js = []
+    ;   Js = [], Def = false
     ).
 
 % explain_why: proof tree of the first proof, every reported child checked.

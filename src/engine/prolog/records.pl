@@ -23,12 +23,21 @@ exec(retractall, H, N) :-
 clause_parts_raw((H :- B), H, B) :- !.
 clause_parts_raw(H, H, true).
 
-% guarded(+Head): a blocked built-in whose guard clause (see block/2) must never be retracted.
-guarded(H) :- callable(H), functor(H, N, A), blocked(N/A).
+% guarded(+Head): a blocked built-in whose guard clause (see block/2) must never be retracted; once
+% the user stores a clause under that name it is the user's predicate (see ensure_dynamic/1).
+guarded(H) :- callable(H), functor(H, N, A), blocked(N/A), baseline(N/A).
 
+% ensure_dynamic(+Head): make Head's predicate the user's dynamic predicate in 'user'. A name that
+% 'user' gets from the system or a library is redefined locally, so inside this memory the name is
+% the user's (zpm's own code runs in module zpm, whose base is 'system', and never sees it); the
+% guard clause of a blocked built-in is dropped (the real one stays unreachable, see sandbox.pl).
 ensure_dynamic(H) :-
-    (   predicate_property(user:H, dynamic) -> true
-    ;   functor(H, N, A), dynamic(user:N/A)
+    functor(H, N, A),
+    (   user_pred(N/A) -> true
+    ;   guarded(H) -> retract(baseline(N/A)), retractall(user:H)
+    ;   predicate_property(user:H, dynamic) -> true
+    ;   (   predicate_property(system:H, defined) -> redefine_system_predicate(user:H) ; true ),
+        dynamic(user:N/A)
     ).
 
 % user_clause(?H, ?B, -Ref, +Mode): first non-kb clause that is a variant of (H:-B), or unifies.

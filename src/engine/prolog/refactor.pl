@@ -71,7 +71,7 @@ t_references(Old, Arity0, Mem, obj([rules-arr(Rules), direct_facts_count-num(Fac
 t_rename(Old, New, Arity0, obj(Pairs)) :-
     rename_arity(Old, Arity0, Arity),
     (   integer(Arity), user_pred(New/Arity), functor(NH, New, Arity), clause(user:NH, _)
-    ->  fail_with(exec, "cannot rename ~q to ~q: ~q already has clauses (rename or clear it first)", [Old/Arity, New, New/Arity])
+    ->  fail_with(exec, "name collision: cannot rename ~q to ~q: ~q already has clauses (rename or clear it first)", [Old/Arity, New, New/Arity])
     ;   true
     ),
     (   integer(Arity) -> rename_clauses(Old, Arity, New, Facts, Rules) ; Facts = 0, Rules = 0 ),

@@ -1,11 +1,18 @@
 % Rendering terms as text that reads back as a variant (journal records, snapshots, tool output).
 
-% canon(+Term, -String): quoted text that reads back as a variant of Term.
+% canon(+Term, -String): quoted text that reads back as a variant of Term, variables named A, B, …;
+% the one rendering of clauses in every answer (a rule reads `Head :- Body`).
 canon(T, S) :-
     copy_term(T, C),
     term_variables(C, Vs),
     name_vars(Vs, 0, Names),
-    format(string(S), "~W", [C, [quoted(true), variable_names(Names), spacing(next_argument)]]).
+    Opts = [quoted(true), variable_names(Names), spacing(next_argument)],
+    (   compound(C), C = (H :- B)
+    ->  (   atom(H), current_op(_, _, H) -> HF = "(~W)" ; HF = "~W" ),
+        atomic_list_concat([HF, " :- ~W"], Fmt),
+        format(string(S), Fmt, [H, [priority(1199)|Opts], B, [priority(1199)|Opts]])
+    ;   format(string(S), "~W", [C, Opts])
+    ).
 
 name_vars([], _, []).
 name_vars([V|Vs], I, [N=V|Ns]) :-

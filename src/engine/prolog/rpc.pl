@@ -28,6 +28,8 @@ error_kind(_, exec).
 
 fail_with(Kind, Fmt, Args) :- format(string(M), Fmt, Args), throw(zpm_error(Kind, M)).
 
+msg_text(E, S) :- ( E == '$aborted' ; E == abort ; E == unwind(abort) ), !,
+    S = "resource limit exceeded: the engine ran out of memory (stack limit 512 MB); simplify the goal or add a bound".
 msg_text(error(resource_error(R), _), S) :- !,
     (   R == stack -> S = "stack limit exceeded (the query recursed or allocated too deeply)"
     ;   format(string(S), "resource limit exceeded: ~w", [R])

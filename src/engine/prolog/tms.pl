@@ -138,7 +138,10 @@ templates(Pairs, Ts) :-
 tms_drop_orphan(Sources, K-F, R0, R) :-
     ( get_assoc(K, Sources, Ss) -> true ; Ss = [] ),
     ( tms_stored(F) -> Before = true ; Before = false ),
-    (   memberchk(assumption, Ss)
+    (   memberchk(assumption, Ss), memberchk(interactive, Ss)
+    ->  % also remembered on its own (remember_fact adds no second copy): only the record goes
+        forall(member(assumption, Ss), emit(retract, zpm_source(F, assumption), _))
+    ;   memberchk(assumption, Ss)
     ->  % the TMS stored one copy: remove it (a copy asserted on its own stays)
         forall(member(assumption, Ss), emit(retract, zpm_source(F, assumption), _)),
         ( tms_copies(F, [_|_]) -> emit(retract, F, _) ; true )
