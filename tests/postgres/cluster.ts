@@ -41,15 +41,22 @@ export function findPgBin(): string | null {
   return null;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
 }
 
+let root: boolean | null = null;
+
+/** True when we run as root (`id -u`; no --allow-sys needed). */
 function isRoot(): boolean {
-  return Deno.uid() === 0;
+  if (root === null) {
+    const out = new Deno.Command("id", { args: ["-u"], stdout: "piped" }).outputSync();
+    root = new TextDecoder().decode(out.stdout).trim() === "0";
+  }
+  return root;
 }
 
 async function run(cmd: string, args: string[], what: string): Promise<string> {
@@ -78,7 +85,7 @@ export async function startCluster(): Promise<PgCluster | null> {
   if (isRoot()) {
     await new Deno.Command("chown", { args: ["-R", "nobody", base] }).output();
   }
-  const port = await freePort();
+  const port = freePort();
   await run(join(bin, "initdb"), [
     "-D",
     dataDir,
@@ -93,7 +100,11 @@ export async function startCluster(): Promise<PgCluster | null> {
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${sockDir} -c fsync=on -c max_connections=100`;
   const log = join(base, "server.log");
   const start = () =>
-    run(join(bin, "pg_ctl"), ["-D", dataDir, "-l", log, "-o", opts, "-w", "-t", "60", "start"], "pg_ctl start")
+    run(
+      join(bin, "pg_ctl"),
+      ["-D", dataDir, "-l", log, "-o", opts, "-w", "-t", "60", "start"],
+      "pg_ctl start",
+    )
       .then(() => {});
   await start();
   return {
