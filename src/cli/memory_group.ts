@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { callTool, findTool } from "../tools/registry.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { renderResult } from "./render.ts";
+import { isStoreUrl, redact } from "../persistence/pg_url.ts";
 
 /** Add the group; `setExit` records the exit code. */
 export function registerMemoryGroup(program: Command, setExit: (code: number) => void): void {
@@ -17,6 +18,15 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
       if (name !== undefined) args.name = name;
       if (opts.scope) args.scope = opts.scope;
       if (opts.mode) args.mode = opts.mode;
+      if (opts.store !== undefined && !isStoreUrl(opts.store)) {
+        log(
+          `zpm memory ${c.name()}: InvalidArguments: --store must be a postgres:// URL, got ${
+            redact(opts.store)
+          }`,
+        );
+        setExit(1);
+        return;
+      }
       if (tool !== "list_memories" && name === undefined) {
         log(
           `zpm memory ${c.name()}: InvalidArguments: a memory name is required (--name NAME or a positional NAME)`,
@@ -32,6 +42,7 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
           setExit(1);
           return;
         }
+        if (opts.store && !r.isError && name !== undefined) await project.setMemoryStore(name, opts.store);
         Deno.stdout.writeSync(new TextEncoder().encode(renderResult(r, "text")));
         setExit(r.isError ? 1 : 0);
       } finally {
@@ -43,7 +54,9 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
   sub(
     "create",
     "create_memory",
-    (c) => c.description("create a memory").option("--name <name>", "memory name").addOption(scope()),
+    (c) =>
+      c.description("create a memory").option("--name <name>", "memory name").addOption(scope())
+        .option("--store <url>", "keep the journal in PostgreSQL (postgres://user@host/db; no password)"),
   );
   sub(
     "mount",
