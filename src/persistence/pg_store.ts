@@ -138,11 +138,15 @@ export class PgJournalStore implements JournalStore {
   async withLock<T>(exclusive: boolean, fn: () => Promise<T>): Promise<T> {
     if (!exclusive) return await fn();
     let c: Conn;
-    try {
-      c = await this.acquire();
-      this.noteOk();
-    } catch (e) {
-      this.fail("taking the write lock", e);
+    for (let attempt = 1;; attempt++) {
+      try {
+        c = await this.acquire();
+        this.noteOk();
+        break;
+      } catch (e) {
+        // Nothing was written yet: a dead pooled connection is retried on a fresh one.
+        if (attempt >= 3 || serverReported(e)) this.fail("taking the write lock", e);
+      }
     }
     this.locked = c;
     try {
