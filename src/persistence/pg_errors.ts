@@ -30,3 +30,23 @@ export interface PgHealth {
   /** When (ms since epoch) the last LISTEN notification for this memory arrived, or null. */
   lastNotifyAt: number | null;
 }
+
+let guarded = false;
+
+/**
+ * postgres.js 3.4.9 can throw an uncatchable `TypeError: Cannot read properties of null (reading
+ * 'write')` from a queued write after the server closed the connection (porsager/postgres#1154,
+ * #1208; fixes not released). The query involved has already been rejected with CONNECTION_CLOSED,
+ * so this one error is swallowed instead of letting it end the process.
+ */
+export function guardClientBug(): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (ev) => {
+    const e = ev.error;
+    if (
+      e instanceof TypeError && /reading 'write'/.test(e.message) &&
+      /postgres[/\\]src[/\\]connection\.js/.test(e.stack ?? "")
+    ) ev.preventDefault();
+  });
+}

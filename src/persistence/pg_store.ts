@@ -2,7 +2,7 @@
  * The journal store in PostgreSQL, shared by zpm servers on several machines (tables: pg_schema.ts;
  * contract: journal_store.ts). Positions are sequence numbers: `head().end` is the last seq of the
  * active generation (0 when empty); `rotate` increments the generation in `zpm_memories`.
- * `withLock(true)` is a session advisory lock on a reserved connection (released if the server dies);
+ * `withLock(true)` is a session advisory lock on the writer's own connection (released if it dies);
  * reads take no lock (each is one statement). `append` is one transaction with synchronous commit;
  * a commit whose connection was lost is resolved by re-locking and looking up its txid. When the
  * database is unreachable `head()` returns the last head seen, so reads go on; writes fail with a
@@ -20,14 +20,13 @@ import type {
   JournalStore,
   NewTransaction,
 } from "./journal_store.ts";
-import { causeText, type PgHealth, PgStoreError, serverReported } from "./pg_errors.ts";
+import { causeText, guardClientBug, type PgHealth, PgStoreError, serverReported } from "./pg_errors.ts";
+import { CHANNEL, listenForCommits } from "./pg_listen.ts";
 import { journalRead, snapshotInfos } from "./pg_rows.ts";
 import { ensureSchema } from "./pg_schema.ts";
 import { passwordFor, storeUrlWithoutPassword } from "./pg_url.ts";
 import { parseSnapshotHeader, type SnapshotInfo } from "./snapshot_file.ts";
 
-/** The notification channel; payloads are `{"m": memory, "g": generation, "s": head}`. */
-export const CHANNEL = "zpm_journal";
 /** How long an unknown commit outcome is retried before giving up. */
 const RESOLVE_MS = 30_000;
 
@@ -36,11 +35,14 @@ type Conn = Sql;
 /** A {@link JournalStore} for memory `memory` in the PostgreSQL database at `url`. */
 export class PgJournalStore implements JournalStore {
   private readonly sql: Sql;
+  /** The writer's single connection (holds the advisory lock; reconnects by itself). */
+  private readonly lockSql: Sql;
+  /** In-process queue of exclusive sections (an advisory lock is re-entrant within one session). */
+  private queue: Promise<void> = Promise.resolve();
   private locked: Conn | null = null;
   private schemaReady: Promise<void> | null = null;
   private lastHead: JournalHead | null = null;
   private failedAt = 0;
-  private listening = false;
   private readonly changeListeners = new Set<() => void>();
   /** Connection health, for status. */
   readonly health: PgHealth = { reachable: true, lastError: "", lastNotifyAt: null };
@@ -50,15 +52,17 @@ export class PgJournalStore implements JournalStore {
   /** A store for `memory` at `url` (credentials: the URL, PGPASSWORD, or ~/.pgpass). */
   constructor(url: string, readonly memory: string, opts: { listen?: boolean } = {}) {
     this.url = storeUrlWithoutPassword(url);
-    this.sql = postgres(url, {
-      max: 4,
+    const options = {
       connect_timeout: 3,
       idle_timeout: 30,
       onnotice: () => {},
       pass: passwordFor(url),
       connection: { application_name: "zpm" },
-    });
-    if (opts.listen) this.startListening();
+    };
+    this.sql = postgres(url, { ...options, max: 4 });
+    this.lockSql = postgres(url, { ...options, max: 1 });
+    guardClientBug();
+    if (opts.listen) listenForCommits(this.sql, memory, this.health, this.changeListeners);
   }
 
   /** `postgres://user@host/db memory 'name'` (no password). */
@@ -70,19 +74,6 @@ export class PgJournalStore implements JournalStore {
   onChange(fn: () => void): () => void {
     this.changeListeners.add(fn);
     return () => this.changeListeners.delete(fn);
-  }
-
-  private startListening(): void {
-    if (this.listening) return;
-    this.listening = true;
-    this.sql.listen(CHANNEL, (payload) => {
-      try {
-        const p = JSON.parse(payload) as { m: string; g: string; s: number };
-        if (p.m !== this.memory) return;
-        this.health.lastNotifyAt = Date.now();
-        for (const fn of this.changeListeners) fn();
-      } catch { /* not ours */ }
-    }).catch((e) => this.noteFailure(e));
   }
 
   private noteFailure(e: unknown): void {
@@ -124,19 +115,25 @@ export class PgJournalStore implements JournalStore {
 
   private async acquire(): Promise<Conn> {
     await this.conn();
-    const c = await this.sql.reserve();
-    try {
-      await c`SELECT pg_advisory_lock(hashtext(${this.lockKey()}))`;
-    } catch (e) {
-      c.release();
-      throw e;
-    }
-    return c;
+    await this.lockSql`SELECT pg_advisory_lock(hashtext(${this.lockKey()}))`;
+    return this.lockSql;
   }
 
   /** Exclusive: a session advisory lock on a reserved connection. Shared: no lock (reads are atomic). */
   async withLock<T>(exclusive: boolean, fn: () => Promise<T>): Promise<T> {
     if (!exclusive) return await fn();
+    const previous = this.queue;
+    let done = () => {};
+    this.queue = new Promise((r) => done = r);
+    await previous;
+    try {
+      return await this.exclusive(fn);
+    } finally {
+      done();
+    }
+  }
+
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     let c: Conn;
     for (let attempt = 1;; attempt++) {
       try {
@@ -144,8 +141,9 @@ export class PgJournalStore implements JournalStore {
         this.noteOk();
         break;
       } catch (e) {
-        // Nothing was written yet: a dead pooled connection is retried on a fresh one.
-        if (attempt >= 3 || serverReported(e)) this.fail("taking the write lock", e);
+        // Nothing was written yet: a dead connection is retried on a fresh one.
+        if (attempt >= 3) this.fail("taking the write lock", e);
+        await new Promise((r) => setTimeout(r, 100 * attempt));
       }
     }
     this.locked = c;
@@ -155,7 +153,6 @@ export class PgJournalStore implements JournalStore {
       const held = this.locked ?? c;
       this.locked = null;
       await held`SELECT pg_advisory_unlock(hashtext(${this.lockKey()}))`.catch(() => {});
-      (held as ReturnType<typeof postgres> & { release(): void }).release();
     }
   }
 
@@ -199,18 +196,21 @@ export class PgJournalStore implements JournalStore {
 
   /** Run `fn` in one transaction with synchronous commit on `c` (BEGIN … COMMIT; ROLLBACK on error). */
   private async txn(c: Conn, fn: (tx: Conn) => Promise<void>): Promise<void> {
-    const r = c === this.sql ? await this.sql.reserve() : null;
-    const t = r ?? c;
+    if (c === this.sql) {
+      await this.sql.begin(async (tx) => {
+        await tx`SET LOCAL synchronous_commit = on`;
+        await fn(tx as unknown as Conn);
+      });
+      return;
+    }
     try {
-      await t`BEGIN`;
-      await t`SET LOCAL synchronous_commit = on`;
-      await fn(t);
-      await t`COMMIT`;
+      await c`BEGIN`;
+      await c`SET LOCAL synchronous_commit = on`;
+      await fn(c);
+      await c`COMMIT`;
     } catch (e) {
-      await t`ROLLBACK`.catch(() => {});
+      await c`ROLLBACK`.catch(() => {});
       throw e;
-    } finally {
-      r?.release();
     }
   }
 
@@ -245,8 +245,8 @@ export class PgJournalStore implements JournalStore {
       });
       this.noteOk();
     } catch (e) {
-      if (e instanceof PgStoreError || serverReported(e)) this.fail(`committing transaction ${t.seq}`, e);
-      // Connection lost: the COMMIT may or may not have landed. Find out before reporting anything.
+      if (e instanceof PgStoreError) throw e;
+      // Whatever failed (a lost connection, a terminated backend), the COMMIT may have landed: look.
       if (!(await this.resolve(txid, e))) this.fail(`committing transaction ${t.seq}`, e);
     }
     return t.seq;
@@ -259,26 +259,19 @@ export class PgJournalStore implements JournalStore {
    */
   private async resolve(txid: string, cause: unknown): Promise<boolean> {
     const deadline = Date.now() + RESOLVE_MS;
-    const old = this.locked;
     for (;;) {
       try {
         const c = await this.acquire();
         this.locked = c;
-        (old as unknown as { release(): void } | null)?.release();
         const rows = await c`SELECT seq FROM zpm_journal WHERE memory = ${this.memory} AND txid = ${txid}`;
         this.noteOk();
         return rows.length > 0;
       } catch (e) {
         this.noteFailure(e);
         if (Date.now() > deadline) {
+          const why = `lost during a commit (${causeText(cause)}), unreachable since (${causeText(e)})`;
           throw new PgStoreError(
-            `PostgreSQL store ${this.location}: the database was lost during a commit (${
-              causeText(cause)
-            }) ` +
-              `and could not be reached for ${RESOLVE_MS / 1000}s to learn whether it landed (${
-                causeText(e)
-              }). ` +
-              "The change may or may not be stored; check with a query once the database is back.",
+            `PostgreSQL store ${this.location}: ${why}; whether the change landed is unknown: query to check.`,
           );
         }
         await new Promise((r) => setTimeout(r, 250));
@@ -398,6 +391,7 @@ export class PgJournalStore implements JournalStore {
   /** Close every connection. */
   async close(): Promise<void> {
     await this.sql.end({ timeout: 1 }).catch(() => {});
+    await this.lockSql.end({ timeout: 1 }).catch(() => {});
   }
 }
 export { PgStoreError } from "./pg_errors.ts";
