@@ -7,6 +7,7 @@ import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
+import { registerStoreGroup } from "./store_group.ts";
 import { bootProject, log } from "./project_boot.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
   });
   registerDoctor(program, () => exitCode = 1);
   registerMemoryGroup(program, (code) => exitCode = code);
+  registerStoreGroup(program, (code) => exitCode = code);
   registerUpgrade(program);
   program.command("serve").description("run the MCP server on stdio")
     .option(
