@@ -21,14 +21,17 @@ import type {
   NewTransaction,
 } from "./journal_store.ts";
 import { causeText, guardClientBug, type PgHealth, PgStoreError, serverReported } from "./pg_errors.ts";
+import { withDeadline } from "./pg_deadline.ts";
 import { CHANNEL, listenForCommits } from "./pg_listen.ts";
 import { journalRead, snapshotInfos } from "./pg_rows.ts";
 import { ensureSchema } from "./pg_schema.ts";
-import { passwordFor, storeUrlWithoutPassword } from "./pg_url.ts";
+import { clientOptions, storeUrlWithoutPassword } from "./pg_url.ts";
 import { parseSnapshotHeader, type SnapshotInfo } from "./snapshot_file.ts";
 
 /** How long an unknown commit outcome is retried before giving up. */
 const RESOLVE_MS = 30_000;
+/** Longest wait for one statement on the writer connection (including the lock) before it is replaced. */
+const STATEMENT_MS = 15_000;
 
 type Conn = Sql;
 
@@ -36,7 +39,8 @@ type Conn = Sql;
 export class PgJournalStore implements JournalStore {
   private readonly sql: Sql;
   /** The writer's single connection (holds the advisory lock; reconnects by itself). */
-  private readonly lockSql: Sql;
+  private lockSql: Sql;
+  private readonly newLockClient: () => Sql;
   /** In-process queue of exclusive sections (an advisory lock is re-entrant within one session). */
   private queue: Promise<void> = Promise.resolve();
   private locked: Conn | null = null;
@@ -52,15 +56,18 @@ export class PgJournalStore implements JournalStore {
   /** A store for `memory` at `url` (credentials: the URL, PGPASSWORD, or ~/.pgpass). */
   constructor(url: string, readonly memory: string, opts: { listen?: boolean } = {}) {
     this.url = storeUrlWithoutPassword(url);
-    const options = {
-      connect_timeout: 3,
-      idle_timeout: 30,
-      onnotice: () => {},
-      pass: passwordFor(url),
-      connection: { application_name: "zpm" },
-    };
+    const options = clientOptions(url);
     this.sql = postgres(url, { ...options, max: 4 });
-    this.lockSql = postgres(url, { ...options, max: 1 });
+    this.newLockClient = () => {
+      const client = postgres(url, { ...options, max: 1 });
+      const wrapped: Sql = withDeadline(client, STATEMENT_MS, () => {
+        // A lost statement: drop this connection (and the lock with it) and start a fresh one.
+        if (this.lockSql === wrapped) this.lockSql = this.newLockClient();
+        client.end({ timeout: 0 }).catch(() => {});
+      });
+      return wrapped;
+    };
+    this.lockSql = this.newLockClient();
     guardClientBug();
     if (opts.listen) listenForCommits(this.sql, memory, this.health, this.changeListeners);
   }
@@ -83,8 +90,7 @@ export class PgJournalStore implements JournalStore {
   }
 
   private noteOk(): void {
-    this.health.reachable = true;
-    this.health.lastError = "";
+    Object.assign(this.health, { reachable: true, lastError: "" });
   }
 
   private fail(what: string, e: unknown): never {
@@ -279,15 +285,10 @@ export class PgJournalStore implements JournalStore {
     }
   }
 
-  /** Rows cannot tear: nothing to cut. Returns a note saying so. */
-  cutTail(_goodEnd: number): Promise<string> {
-    return Promise.resolve(`${this.location} (nothing cut: database rows cannot tear)`);
-  }
-
+  /** Rows cannot tear: nothing to cut (never deletes a row that may have landed). */
+  cutTail = (_goodEnd: number) => Promise.resolve(`${this.location} (nothing cut: rows cannot tear)`);
   /** Nothing to do: rows have no line terminators. */
-  ensureFinalNewline(): Promise<void> {
-    return Promise.resolve();
-  }
+  ensureFinalNewline = () => Promise.resolve();
 
   /** Archive the active generation and start the next, empty one. */
   async rotate(): Promise<void> {

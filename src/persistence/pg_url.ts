@@ -78,3 +78,14 @@ export function passwordFor(url: string): string | undefined {
     user: decodeURIComponent(u.username) || Deno.env.get("PGUSER") || "",
   });
 }
+
+/** postgres.js options for `url`: short connect timeout, no notices on stdout, password as libpq finds it. */
+export function clientOptions(url: string) {
+  return {
+    connect_timeout: 3,
+    idle_timeout: 30,
+    onnotice: () => {},
+    pass: passwordFor(url),
+    connection: { application_name: "zpm" },
+  };
+}

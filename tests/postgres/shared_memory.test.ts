@@ -11,12 +11,6 @@ import { PgJournalStore } from "../../src/persistence/pg_store.ts";
 import { type PgCluster, startCluster } from "./cluster.ts";
 
 const PER_SERVER = 50;
-/**
- * The fault steps (terminate/restart/stop the database, kill -9 a server) run only with
- * ZPM_PG_FAULTS=1: they are known to fail today (a server exits while its connections are
- * terminated under concurrent writes) and are left for a follow-up; see the report on issue 15.
- */
-const FAULTS = Deno.env.get("ZPM_PG_FAULTS") === "1";
 
 async function server(dir: string, url: string): Promise<McpClient> {
   return await McpClient.start({ cwd: dir, env: isolatedEnv(dir, { ZPM_STORE_URL: url }) });
@@ -56,10 +50,6 @@ function exactlyOnce(facts: string[], acked: string[]): void {
 }
 
 let cluster: PgCluster | null = null;
-
-function faultStep(t: Deno.TestContext, name: string, fn: () => Promise<void>): Promise<boolean> {
-  return FAULTS ? t.step(name, fn) : t.step({ name, ignore: true, fn });
-}
 
 Deno.test({
   name: "postgres: servers on separate projects share one memory through the database",
