@@ -84,8 +84,7 @@ Deno.test({
         await eventually("server 1 to see seen(1)", async () => (await count(servers[1], "seen(_)")) === 1);
       });
 
-      await faultStep(
-        t,
+      await t.step(
         "pg_terminate_backend and restart -m immediate during writes: acked writes exactly once",
         async () => {
           const acked: string[] = [];
@@ -130,33 +129,28 @@ Deno.test({
         },
       );
 
-      await faultStep(
-        t,
-        "while the database is down reads work and writes fail naming the store",
-        async () => {
-          await cluster!.stopServer();
-          try {
-            strictEqual(await count(servers[1], "w(_, _)"), 2 * PER_SERVER, "reads keep working");
-            const r = await servers[1].call("remember_fact", { fact: "down(1)" });
-            strictEqual(r.isError, true);
-            ok(/PostgreSQL store postgres:\/\/zpm@127\.0\.0\.1/.test(r.content[0].text), r.content[0].text);
-          } finally {
-            await cluster!.start();
-          }
-          await eventually(
-            "writes after the database returns",
-            async () => !(await servers[1].call("remember_fact", { fact: "up(1)" })).isError,
-          );
-          strictEqual(
-            (await stored(url)).facts.filter((f) => f === "down(1)").length,
-            0,
-            "refused write absent",
-          );
-        },
-      );
+      await t.step("while the database is down reads work and writes fail naming the store", async () => {
+        await cluster!.stopServer();
+        try {
+          strictEqual(await count(servers[1], "w(_, _)"), 2 * PER_SERVER, "reads keep working");
+          const r = await servers[1].call("remember_fact", { fact: "down(1)" });
+          strictEqual(r.isError, true);
+          ok(/PostgreSQL store postgres:\/\/zpm@127\.0\.0\.1/.test(r.content[0].text), r.content[0].text);
+        } finally {
+          await cluster!.start();
+        }
+        await eventually(
+          "writes after the database returns",
+          async () => !(await servers[1].call("remember_fact", { fact: "up(1)" })).isError,
+        );
+        strictEqual(
+          (await stored(url)).facts.filter((f) => f === "down(1)").length,
+          0,
+          "refused write absent",
+        );
+      });
 
-      await faultStep(
-        t,
+      await t.step(
         "kill -9 of a server mid-write: acked writes exactly once, others whole or absent",
         async () => {
           const acked: string[] = [];
