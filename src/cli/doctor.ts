@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { diagnose, formatHealth, repairJournal, type RepairMode } from "../core/doctor.ts";
 import { defaultEntry, locate } from "../project/memory_location.ts";
 import { projectPaths, resolveRoot } from "../project/root.ts";
+import { storeHealthLines } from "./store_group.ts";
 
 /** Add the doctor command; `setFailed` marks a non-zero exit. */
 export function registerDoctor(program: Command, setFailed: () => void): void {
@@ -19,6 +20,7 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
         health = await diagnose(m.name, m.dataDir, m.snapshotDir);
       }
       out.push(...formatHealth(health));
+      out.push(...await storeHealthLines(projectPaths(root).manifest));
       console.log(out.join("\n"));
       if (health.damage?.kind === "corrupt") setFailed();
     });

@@ -7,7 +7,9 @@ import type { Command } from "commander";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import { PgJournalStore } from "../persistence/pg_store.ts";
 import { isStoreUrl, redact } from "../persistence/pg_url.ts";
-import { locate } from "../project/memory_location.ts";
+import { parseManifest } from "../project/manifest.ts";
+import { DEFAULT_MEMORY, defaultEntry, locate } from "../project/memory_location.ts";
+import { storeUrlFor } from "../project/project.ts";
 import type { Project } from "../project/project.ts";
 import { bootProject, log } from "./project_boot.ts";
 
@@ -46,6 +48,37 @@ export async function migrateMemory(project: Project, name: string, url: string)
   } finally {
     await target.close();
   }
+}
+
+/**
+ * `zpm doctor` lines for database-backed memories (the manifest's `store` entries and `ZPM_STORE_URL`
+ * for the default memory): where each is, whether it answers, its generation, head and snapshots.
+ */
+export async function storeHealthLines(manifestPath: string): Promise<string[]> {
+  let entries = [defaultEntry()];
+  try {
+    entries = parseManifest(await Deno.readTextFile(manifestPath));
+    if (!entries.some((e) => e.name === DEFAULT_MEMORY)) entries.unshift(defaultEntry());
+  } catch { /* no or bad manifest: the default memory only */ }
+  const out: string[] = [];
+  for (const e of entries) {
+    const url = storeUrlFor(e);
+    if (!url) continue;
+    const store = new PgJournalStore(url, e.name);
+    try {
+      const head = await store.head();
+      const snaps = await store.listSnapshots();
+      out.push(
+        `store ${e.name}: ${store.location}: reachable; generation ${head?.generation ?? "none"}, ` +
+          `head seq ${head?.end ?? 0}, ${snaps.length} snapshot(s)`,
+      );
+    } catch (err) {
+      out.push(`store ${e.name}: ${store.location}: UNREACHABLE: ${redact((err as Error).message)}`);
+    } finally {
+      await store.close();
+    }
+  }
+  return out;
 }
 
 /** Add `zpm store migrate`; `setExit` records the exit code. */

@@ -19,7 +19,7 @@ Deno.test({
     const a = await tempProject();
     const b = await tempProject();
     const zpm = async (dir: string, ...args: string[]) => {
-      const r = await runZpm(args, { cwd: dir, env: isolatedEnv(dir) });
+      const r = await runZpm(args, { cwd: dir, env: isolatedEnv(dir, { ZPM_STORE_URL: withPassword }) });
       strictEqual(r.code, 0, `zpm ${args.join(" ")}: ${r.stderr}`);
       ok(!/s3cret-pw/.test(r.stdout + r.stderr), "no password in output");
       return r.stdout;
@@ -34,6 +34,15 @@ Deno.test({
         await zpm(a, "remember-fact", "--fact", "shared(from_a)", "--memory", "team");
         const out = await zpm(b, "query-logic", "--goal", "shared(X)", "--memory", "team");
         ok(out.includes("from_a"), out);
+      });
+
+      await t.step("doctor and get_persistence_status report the stores without credentials", async () => {
+        const doctor = await zpm(a, "doctor");
+        ok(doctor.includes(`store team: ${cluster.url} memory 'team': reachable`), doctor);
+        ok(doctor.includes(`store default: ${cluster.url} memory 'default': reachable`), doctor);
+        const status = await zpm(a, "get-persistence-status");
+        ok(status.includes(`store: ${cluster.url} memory 'default'`), status);
+        ok(status.includes("store_health: reachable"), status);
       });
 
       await t.step("store migrate: identical answers, then a second migration is refused", async () => {
