@@ -1,5 +1,5 @@
 /**
- * Several zpm servers with separate project directories (standing in for separate machines) sharing
+ * Four zpm servers with separate project directories (standing in for separate machines) sharing
  * the default memory in one real PostgreSQL database (ZPM_STORE_URL): concurrent writes are all kept
  * with gap-free sequence numbers and seen by every server; a server killed with SIGKILL mid-write,
  * `pg_ctl restart -m immediate` and `pg_terminate_backend` during writes lose no acknowledged write
@@ -10,7 +10,9 @@ import { isolatedEnv, McpClient, tempProject } from "../helpers/zpm.ts";
 import { PgJournalStore } from "../../src/persistence/pg_store.ts";
 import { type PgCluster, startCluster } from "./cluster.ts";
 
-const PER_SERVER = 50;
+const PER_SERVER = 100;
+/** Servers on one database (the issue asks 4 servers x 100 writes). */
+const SERVERS = 4;
 
 async function server(dir: string, url: string): Promise<McpClient> {
   return await McpClient.start({ cwd: dir, env: isolatedEnv(dir, { ZPM_STORE_URL: url }) });
@@ -59,25 +61,28 @@ Deno.test({
     cluster = await startCluster();
     if (!cluster) return;
     const url = cluster.url;
-    const dirs = [await tempProject(), await tempProject()];
+    const dirs = await Promise.all(Array.from({ length: SERVERS }, () => tempProject()));
     const servers = await Promise.all(dirs.map((d) => server(d, url)));
     try {
-      await t.step("2 servers x 50 concurrent writes: all kept, gap-free, seen by every server", async () => {
-        await Promise.all(servers.map(async (mcp, s) => {
-          const rs = await Promise.all(
-            Array.from(
-              { length: PER_SERVER },
-              (_, i) => mcp.call("remember_fact", { fact: `w(${s}, ${i})` }),
-            ),
-          );
-          for (const r of rs) strictEqual(r.isError, false, r.content[0].text);
-        }));
-        for (const mcp of servers) strictEqual(await count(mcp, "w(_, _)"), 2 * PER_SERVER);
-        const { seqs, facts } = await stored(url);
-        deepStrictEqual(seqs, seqs.map((_, i) => i + 1), "gap-free sequence numbers");
-        strictEqual(seqs.length, 2 * PER_SERVER);
-        exactlyOnce(facts, facts);
-      });
+      await t.step(
+        `${SERVERS} servers x ${PER_SERVER} concurrent writes: all kept, gap-free, seen by every server`,
+        async () => {
+          await Promise.all(servers.map(async (mcp, s) => {
+            const rs = await Promise.all(
+              Array.from(
+                { length: PER_SERVER },
+                (_, i) => mcp.call("remember_fact", { fact: `w(${s}, ${i})` }),
+              ),
+            );
+            for (const r of rs) strictEqual(r.isError, false, r.content[0].text);
+          }));
+          for (const mcp of servers) strictEqual(await count(mcp, "w(_, _)"), SERVERS * PER_SERVER);
+          const { seqs, facts } = await stored(url);
+          deepStrictEqual(seqs, seqs.map((_, i) => i + 1), "gap-free sequence numbers");
+          strictEqual(seqs.length, SERVERS * PER_SERVER);
+          exactlyOnce(facts, facts);
+        },
+      );
 
       await t.step("a write on one server is seen by the other on its next calls", async () => {
         strictEqual((await servers[0].call("remember_fact", { fact: "seen(1)" })).isError, false);
@@ -132,7 +137,7 @@ Deno.test({
       await t.step("while the database is down reads work and writes fail naming the store", async () => {
         await cluster!.stopServer();
         try {
-          strictEqual(await count(servers[1], "w(_, _)"), 2 * PER_SERVER, "reads keep working");
+          strictEqual(await count(servers[1], "w(_, _)"), SERVERS * PER_SERVER, "reads keep working");
           const r = await servers[1].call("remember_fact", { fact: "down(1)" });
           strictEqual(r.isError, true);
           ok(/PostgreSQL store postgres:\/\/zpm@127\.0\.0\.1/.test(r.content[0].text), r.content[0].text);
