@@ -630,6 +630,54 @@ const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
   if (kept !== acked.length) throw new Error(`HTTP load: ${acked.length - kept} acknowledged writes missing`);
 }
 
+// --- PostgreSQL store (issue 15) -----------------------------------------------------------------
+{
+  const { startCluster } = await import("../tests/postgres/cluster.ts");
+  const cluster = await startCluster();
+  if (!cluster) {
+    skip("PostgreSQL store rows", "postgresql not installed (apt-get install postgresql)");
+  } else {
+    const n = QUICK ? 50 : 200;
+    const dirs = [await tempProject(), await tempProject(), await tempProject()];
+    try {
+      const file = await serve(dirs[0]);
+      const fileLat = await timeEach(n, (i) => file.call("remember_fact", { fact: `pf(${i})` }));
+      await file.close();
+      const fileRow = add("remember_fact durable latency, file store", "ms", fileLat, undefined, "fdatasync");
+      const pgEnv = (d: string) => ({ ...sharedCacheEnv(d), ZPM_STORE_URL: cluster.url });
+      const [a, b] = await Promise.all(dirs.slice(1).map((d) => McpClient.start({ cwd: d, env: pgEnv(d) })));
+      const pgLat = await timeEach(n, (i) => a.call("remember_fact", { fact: `pg(${i})` }));
+      const pgRow = add(
+        "remember_fact durable latency, PostgreSQL store",
+        "ms",
+        pgLat,
+        fileRow,
+        "synchronous_commit on, local server",
+      );
+      const fw = value("durable writes/s, file store", "writes/s", 1000 / fileRow.median);
+      value("durable writes/s, PostgreSQL store", "writes/s", 1000 / pgRow.median, fw);
+      const count = async (m: McpClient) =>
+        JSON.parse(await m.text("query_logic", { goal: "aggregate_all(count, c(_), N)" }))[0].N as number;
+      const catchUp = await timeEach(QUICK ? 10 : 30, async (i) => {
+        await a.call("remember_fact", { fact: `c(${i})` });
+        while ((await count(b)) < i + 1) { /* the next call catches up */ }
+      });
+      add(
+        "catch-up: write on server A until server B answers with it",
+        "ms",
+        catchUp,
+        pgRow,
+        "2 servers, 1 database",
+      );
+      await a.close();
+      await b.close();
+    } finally {
+      await cluster.stop();
+      for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
 // --- table --------------------------------------------------------------------------------------
 const header = "| benchmark | median | p99 | ratio to anchor (same run) | note |";
 const lines = [header, "|---|---:|---:|---|---|"];

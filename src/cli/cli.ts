@@ -12,6 +12,7 @@ import { registerDoctor } from "./doctor.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
+import { registerStoreGroup } from "./store_group.ts";
 import { registerTransfer } from "./transfer.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
@@ -132,6 +133,7 @@ export function buildProgram(): Command {
   });
   registerDoctor(program, () => exitCode = 1);
   registerMemoryGroup(program, (code) => exitCode = code);
+  registerStoreGroup(program, (code) => exitCode = code);
   registerUpgrade(program);
   registerTokenGroup(program, (code) => exitCode = code);
   registerTransfer(program, (code) => exitCode = code);

@@ -17,6 +17,7 @@ import { limitsFromEnv } from "../core/limits.ts";
 import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { projectPaths, resolveRoot } from "../project/root.ts";
 import { doctorTargets, readManifest } from "./doctor_targets.ts";
+import { storeHealthLines } from "./store_group.ts";
 
 /** One memory in the report. */
 interface MemoryReport extends MemoryHealth {
@@ -119,6 +120,7 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
             healthy: !damaged,
             manifest: { ok: manifest.problem === null, problem: manifest.problem },
             memories: reports,
+            stores: await storeHealthLines(paths.manifest),
           },
           null,
           2,
@@ -132,6 +134,7 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
           if (r.problem) lines.splice(1, lines.length - 1, `  PROBLEM: ${r.problem}`);
           out.push(...r.repaired.map((n) => `repaired '${r.memory}': ${n}`), ...lines);
         }
+        out.push(...await storeHealthLines(paths.manifest));
         out.push(damaged ? "result: DAMAGED (see above)" : "result: healthy");
         console.log(out.join("\n"));
       }

@@ -4,6 +4,7 @@ import { callTool, findTool } from "../tools/registry.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
 import { renderResult } from "./render.ts";
+import { isStoreUrl, redact } from "../persistence/pg_url.ts";
 
 /** Add the group; `setExit` records the exit code. */
 export function registerMemoryGroup(program: Command, setExit: (code: number) => void): void {
@@ -18,6 +19,15 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
       if (name !== undefined) args.name = name;
       if (opts.scope) args.scope = opts.scope;
       if (opts.mode) args.mode = opts.mode;
+      if (opts.store !== undefined && !isStoreUrl(opts.store)) {
+        log(
+          `zpm memory ${c.name()}: InvalidArguments: --store must be a postgres:// URL, got ${
+            redact(opts.store)
+          }`,
+        );
+        setExit(1);
+        return;
+      }
       if (tool !== "list_memories" && name === undefined) {
         log(
           `zpm memory ${c.name()}: InvalidArguments: a memory name is required (--name NAME or a positional NAME)`,
@@ -33,6 +43,7 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
           setExit(1);
           return;
         }
+        if (opts.store && !r.isError && name !== undefined) await project.setMemoryStore(name, opts.store);
         Deno.stdout.writeSync(new TextEncoder().encode(renderResult(r, "text")));
         setExit(r.isError ? 1 : 0);
       } finally {
@@ -44,7 +55,9 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
   sub(
     "create",
     "create_memory",
-    (c) => c.description("create a memory").option("--name <name>", "memory name").addOption(scope()),
+    (c) =>
+      c.description("create a memory").option("--name <name>", "memory name").addOption(scope())
+        .option("--store <url>", "keep the journal in PostgreSQL (postgres://user@host/db; no password)"),
   );
   sub(
     "mount",

@@ -295,5 +295,6 @@ export class KnowledgeBase {
   /** Stop the engine. */
   async close(): Promise<void> {
     await this.supervisor.close();
+    await this.replica.store.close?.();
   }
 }

@@ -91,4 +91,6 @@ export interface JournalStore {
   readSnapshot(file: string): Promise<string | null>;
   /** Atomically and durably write a snapshot (`text` starts with its header line); returns it as listed. */
   writeSnapshot(file: string, text: string): Promise<SnapshotInfo | null>;
+  /** Release connections (database stores); optional. */
+  close?(): Promise<void>;
 }

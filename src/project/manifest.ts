@@ -4,6 +4,7 @@
  * the entries that can still be read from it are recovered.
  */
 import { writeFileAtomic } from "../io/files.ts";
+import { isStoreUrl } from "../persistence/pg_url.ts";
 
 /** One mounted memory. */
 export interface MountEntry {
@@ -12,6 +13,8 @@ export interface MountEntry {
   path: string;
   scope: "project" | "global";
   mode: "rw" | "ro";
+  /** zpm addition: a `postgres://` URL (never with a password) when the journal lives in a database. */
+  store?: string;
 }
 
 /** Largest manifest accepted. */
@@ -31,7 +34,11 @@ function entryOf(x: unknown): MountEntry | null {
   if (typeof e.path !== "string") return null;
   if (e.scope !== "project" && e.scope !== "global") return null;
   if (e.mode !== "rw" && e.mode !== "ro") return null;
-  return { name: e.name, path: e.path, scope: e.scope, mode: e.mode };
+  const out: MountEntry = { name: e.name, path: e.path, scope: e.scope, mode: e.mode };
+  if (typeof e.store === "string" && isStoreUrl(e.store) && !/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(e.store)) {
+    out.store = e.store;
+  }
+  return out;
 }
 
 /** Parse a manifest strictly; throws with what is wrong. */
@@ -64,7 +71,9 @@ export function recoverEntries(text: string): MountEntry[] {
 
 /** Upstream's layout: 2-space indentation, keys name, path, scope, mode. */
 export function serializeManifest(entries: MountEntry[]): string {
-  const mounts = entries.map(({ name, path, scope, mode }) => ({ name, path, scope, mode }));
+  const mounts = entries.map(({ name, path, scope, mode, store }) =>
+    store ? { name, path, scope, mode, store } : { name, path, scope, mode }
+  );
   return JSON.stringify({ version: 1, mounts }, null, 2) + "\n";
 }
 

@@ -4,6 +4,8 @@
  */
 import { join } from "node:path";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
+import { PgJournalStore } from "../persistence/pg_store.ts";
+import { storeUrlWithoutPassword } from "../persistence/pg_url.ts";
 import type { Limits } from "../core/limits.ts";
 import {
   isMemoryName,
@@ -254,8 +256,10 @@ export class Project {
 
   private bootMemory(e: MountEntry): Promise<KnowledgeBase> {
     const server = this.opts.runtime === "server";
+    const url = storeUrlFor(e);
     return KnowledgeBase.open({
       ...locate(this.paths, e),
+      store: url ? new PgJournalStore(url, e.name, { listen: server }) : undefined,
       engineMode: server ? "process" : "inprocess",
       limits: this.opts.limits,
       log: this.opts.log,
@@ -381,6 +385,12 @@ export class Project {
     return out;
   }
 
+  /** Record that memory `name` keeps its journal in the database at `url` (stored without password). */
+  async setMemoryStore(name: string, url: string): Promise<void> {
+    const store = storeUrlWithoutPassword(url);
+    await this.updateManifest((es) => es.map((e) => (e.name === name ? { ...e, store } : e)));
+  }
+
   /** Stop every engine. */
   async close(): Promise<void> {
     for (const kb of this.kbs.values()) {
@@ -390,4 +400,9 @@ export class Project {
     }
     this.kbs.clear();
   }
+}
+
+/** The database URL of a memory: its manifest `store`, or `ZPM_STORE_URL` for the default memory. */
+export function storeUrlFor(e: MountEntry): string | undefined {
+  return e.store ?? (isDefaultMemory(e.name) ? Deno.env.get("ZPM_STORE_URL") || undefined : undefined);
 }

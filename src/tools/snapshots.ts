@@ -2,6 +2,7 @@
 import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { KnowledgeBase } from "../core/knowledge_base.ts";
 import { use } from "./engine_calls.ts";
+import { PgJournalStore } from "../persistence/pg_store.ts";
 import { defineTool, type Hints, ok, type ToolSpec } from "./types.ts";
 
 /** What distinguishes save_snapshot from restore_snapshot; everything else is shared. */
@@ -88,8 +89,20 @@ export const getPersistenceStatus = defineTool({
         `damaged: ${kb.damage.file} byte ${kb.damage.offset}: ${kb.damage.reason}; ${kb.damage.validAfter} valid transaction(s) after it; writes refused; run \`zpm doctor --repair\``,
       );
     }
+    if (kb.opts.store instanceof PgJournalStore) lines.push(...pgStatusLines(kb.opts.store));
     if (ctx.project.manifestProblem) lines.push(`warning: ${ctx.project.manifestProblem}`);
     for (const w of kb.warnings.slice(-10)) lines.push(`warning: ${w}`);
     return ok(lines.join("\n"));
   },
 });
+
+/** zpm addition for a database-backed memory: the store, its health and how fresh its notifications are. */
+export function pgStatusLines(store: PgJournalStore): string[] {
+  const h = store.health;
+  const notify = h.lastNotifyAt === null ? "none yet" : `${Date.now() - h.lastNotifyAt} ms ago`;
+  return [
+    `store: ${store.location}`,
+    `store_health: ${h.reachable ? "reachable" : `unreachable (${h.lastError}); reads use the last state`}`,
+    `store_last_notification: ${notify}`,
+  ];
+}

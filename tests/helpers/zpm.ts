@@ -7,7 +7,14 @@ import { readLines } from "../../src/io/lines.ts";
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 /** Permissions the program needs (same as `deno task zpm`). */
-export const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys=osRelease"];
+export const PERMS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys=osRelease",
+  "--allow-net=127.0.0.1",
+];
 
 /** The command that starts zpm with extra arguments. */
 export function zpmCommand(args: string[]): { cmd: string; args: string[] } {

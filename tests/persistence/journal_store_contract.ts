@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { NewTransaction } from "../../src/persistence/journal_store.ts";
 import { formatSnapshotHeader } from "../../src/persistence/snapshot_file.ts";
-import { openStore } from "./store_backends.ts";
+import { closeStores, openStore } from "./store_backends.ts";
 
 /** How the suite makes stores of one backend. */
 export interface StoreBackend {
@@ -30,7 +30,7 @@ function tx(seq: number, ...clauses: string[]): NewTransaction {
 
 async function worker(...args: string[]): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", WORKER, ...args],
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net=127.0.0.1", WORKER, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -49,6 +49,7 @@ export function journalStoreContract(backend: StoreBackend): void {
       try {
         await fn(spec);
       } finally {
+        await closeStores();
         await cleanup();
       }
     });

@@ -3,7 +3,7 @@
  * `count` transactions of two records each, each under the exclusive lock with seq = last seq + 1;
  * `head <spec>` prints the store's head as JSON.
  */
-import { openStore } from "./store_backends.ts";
+import { closeStores, openStore } from "./store_backends.ts";
 
 const [mode, spec, a, b] = Deno.args;
 const store = openStore(spec);
@@ -27,3 +27,4 @@ if (mode === "append") {
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
+await closeStores();
