@@ -3,6 +3,7 @@
  * where they live and in which mode. Written atomically; a corrupt file is kept as a backup and
  * the entries that can still be read from it are recovered.
  */
+import { defaultEntry, isDefaultMemory, isUserManaged } from "./memory_location.ts";
 import { writeFileAtomic } from "../io/files.ts";
 import { isStoreUrl } from "../persistence/pg_url.ts";
 
@@ -80,4 +81,25 @@ export function serializeManifest(entries: MountEntry[]): string {
 /** Write the manifest atomically (temp file, fsync, rename, directory fsync). */
 export async function writeManifest(path: string, entries: MountEntry[]): Promise<void> {
   await writeFileAtomic(path, serializeManifest(entries));
+}
+
+/**
+ * The entries of a manifest being created or rebuilt: the default memory, the `recovered` entries,
+ * then every sub-directory of `kbDir` with a valid memory name that is not among them.
+ */
+export function migrateEntries(kbDir: string, recovered: MountEntry[]): MountEntry[] {
+  const out: MountEntry[] = [defaultEntry()];
+  for (const e of recovered) if (!isDefaultMemory(e.name)) out.push(e);
+  try {
+    const subdirs = [...Deno.readDirSync(kbDir)]
+      .filter((d) => d.isDirectory && isMemoryName(d.name) && isUserManaged(d.name))
+      .map((d) => d.name)
+      .sort();
+    for (const name of subdirs) {
+      if (!out.some((e) => e.name === name)) {
+        out.push({ name, path: `.zpm/kb/${name}`, scope: "project", mode: "rw" });
+      }
+    }
+  } catch { /* no kb dir */ }
+  return out;
 }

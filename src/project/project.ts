@@ -10,6 +10,7 @@ import type { Limits } from "../core/limits.ts";
 import {
   isMemoryName,
   MAX_MANIFEST_BYTES,
+  migrateEntries,
   type MountEntry,
   parseManifest,
   recoverEntries,
@@ -126,7 +127,7 @@ export class Project {
     }
     let entries: MountEntry[];
     if (text === null) {
-      entries = this.migrate([]);
+      entries = migrateEntries(this.paths.kbDir, []);
       await this.saveManifest(entries, "migrated");
     } else {
       try {
@@ -143,7 +144,7 @@ export class Project {
             recovered.length === 1 ? "y" : "ies"
           } (modes and global mounts included)`;
         this.opts.log(`zpm: ${this.manifestProblem}`);
-        entries = this.migrate(recovered);
+        entries = migrateEntries(this.paths.kbDir, recovered);
         await this.saveManifest(entries, "repaired");
       }
     }
@@ -174,27 +175,6 @@ export class Project {
         }
       }
     }
-  }
-
-  /** default + recovered entries + every kb/ sub-directory with a valid memory name. */
-  private migrate(recovered: MountEntry[]): MountEntry[] {
-    const out: MountEntry[] = [defaultEntry()];
-    for (const e of recovered) {
-      if (isDefaultMemory(e.name)) continue;
-      out.push(e);
-    }
-    try {
-      const subdirs = [...Deno.readDirSync(this.paths.kbDir)]
-        .filter((d) => d.isDirectory && isMemoryName(d.name) && isUserManaged(d.name))
-        .map((d) => d.name)
-        .sort();
-      for (const name of subdirs) {
-        if (!out.some((e) => e.name === name)) {
-          out.push({ name, path: `.zpm/kb/${name}`, scope: "project", mode: "rw" });
-        }
-      }
-    } catch { /* no kb dir */ }
-    return out;
   }
 
   private async saveManifest(entries: MountEntry[], why: string): Promise<void> {
