@@ -158,6 +158,9 @@ const TOOL_TABLE: [string, string[], string[], [boolean, boolean, boolean]][] = 
     [false, true, false],
   ],
   ["get_kb_overview", ["sample_size:integer", "memory:string"], [], [true, false, true]],
+  // Additions to upstream's 29 tools (README "Differences from upstream zpm").
+  ["remember_facts", ["facts:array", "memory:string"], ["facts"], [false, false, false]],
+  ["export_knowledge", ["with_meta:boolean", "memory:string"], [], [true, false, true]],
 ];
 
 Deno.test("tools/list: full JSON Schemas, annotations per §7.0, stable order", async () => {

@@ -34,7 +34,10 @@ Deno.test("deno task zpm from another directory uses that directory's .zpm/ (INI
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", `--config=${CONFIG}`, "zpm", "remember-fact", "--fact", "here(1)"],
     cwd: dir,
-    env: isolatedEnv(dir),
+    // As from a user's shell: no INIT_CWD inherited from a `deno task test` that runs this suite
+    // (deno task keeps an INIT_CWD that is already set).
+    clearEnv: true,
+    env: withoutInitCwd({ ...Deno.env.toObject(), ...isolatedEnv(dir) }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -62,3 +65,8 @@ Deno.test("zpm init writes a .gitignore covering every memory's journal, lock, a
   await runZpm(["list-memories"], { cwd: dir });
   strictEqual(await Deno.readTextFile(`${dir}/.zpm/.gitignore`), gi, "an old .gitignore is upgraded");
 });
+
+function withoutInitCwd(env: Record<string, string>): Record<string, string> {
+  const { INIT_CWD: _, ...rest } = env;
+  return rest;
+}
