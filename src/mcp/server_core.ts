@@ -21,7 +21,7 @@ import { registerCompletion } from "./completion.ts";
 import { LogHub } from "./logging.ts";
 import { registerPrompts } from "./prompts.ts";
 import { ChangeWatcher, registerResources } from "./resources.ts";
-import { toolListing } from "./schema.ts";
+import { structuredOf, toolListing } from "./schema.ts";
 
 /** What every session of one server process shares. */
 export interface ServerShared {
@@ -88,9 +88,11 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
         // One call at a time across all sessions: the engine and the journal see calls in arrival order.
         const r = await queue.run(() => callTool(tool, { project }, req.params.arguments));
         if (!tool.hints.readOnly && !r.isError) changedMemories(tool.name, req.params.arguments, shared);
+        const structuredContent = r.isError ? undefined : structuredOf(tool, r.texts[0]);
         return {
           content: r.texts.map((text) => ({ type: "text" as const, text })),
           isError: r.isError,
+          ...(structuredContent ? { structuredContent } : {}),
         };
       } finally {
         running--;

@@ -43,6 +43,7 @@ export const queryLogic = defineTool({
     },
   ],
   hints: READ,
+  output: { kind: "array", items: { type: "object", description: "One solution: variable name → value" } },
   memory: "read",
   async run(ctx, a) {
     const limits = ctx.project.limits;
@@ -96,6 +97,7 @@ export const traceDependency = defineTool({
     ],
   }],
   hints: READ,
+  output: { kind: "array" },
   memory: "read",
   async run(ctx, a) {
     const limits = ctx.project.limits;
@@ -127,6 +129,7 @@ export const verifyConsistency = defineTool({
     }],
   }],
   hints: READ,
+  output: { kind: "object", properties: { violations: { type: "array" } }, required: ["violations"] },
   memory: "read",
   async run(ctx, a) {
     const limits = ctx.project.limits;
@@ -174,6 +177,11 @@ export const explainWhy = defineTool({
     },
   ],
   hints: READ,
+  output: {
+    kind: "object",
+    properties: { goal: { type: "string" }, proven: { type: "boolean" }, children: { type: "array" } },
+    required: ["goal", "proven", "children"],
+  },
   memory: "read",
   async run(ctx, a) {
     const tree = await readOp(
@@ -196,6 +204,11 @@ export const getKnowledgeSchema = defineTool({
     "List the predicates in the knowledge base with arity, type (fact/rule/both) and clause count.",
   params: [],
   hints: READ,
+  output: {
+    kind: "object",
+    properties: { predicates: { type: "array" }, total: { type: "integer" } },
+    required: ["predicates", "total"],
+  },
   memory: "read",
   async run(ctx) {
     return ok(JSON.stringify(await readOp(ctx, "schema", [])));

@@ -45,6 +45,7 @@ export const findPredicateReferences = defineTool({
     },
   ],
   hints: { readOnly: true, destructive: false, idempotent: true },
+  output: { kind: "object", properties: { target: { type: "string" }, rules: { type: "array" } } },
   memory: "read",
   async run(ctx, a) {
     const mem = ctx.memory;
@@ -137,6 +138,10 @@ export const renamePredicate = defineTool({
     },
   ],
   hints: { readOnly: false, destructive: true, idempotent: false },
+  output: {
+    kind: "object",
+    properties: { old_functor: { type: "string" }, new_functor: { type: "string" } },
+  },
   memory: "write",
   async run(ctx, a) {
     const { old_functor: oldF, new_functor: newF, arity, dry_run: dryRun } = a;
@@ -202,6 +207,7 @@ export const getKbOverview = defineTool({
     description: "Sample clauses per predicate, 0..50 (default 2). Example: 2",
   }],
   hints: { readOnly: true, destructive: false, idempotent: true },
+  output: { kind: "object", properties: { predicates: { type: "array" }, truncated: { type: "boolean" } } },
   memory: "read",
   async run(ctx, a) {
     // Bounds are in the schema and checked by callTool (upstream clamped silently).

@@ -79,6 +79,7 @@ export const getBeliefStatus = defineTool({
     checks: [notBlank("get_belief_status: fact must not be empty")],
   }],
   hints: READ,
+  output: { kind: "object", properties: { status: { type: "string" } }, required: ["status"] },
   memory: "read",
   async run(ctx, a) {
     const belief = await readOp(
@@ -97,6 +98,7 @@ export const getJustification = defineTool({
   description: "List the facts an assumption supports, as a JSON array of Prolog terms ([] when none).",
   params: [ASSUMPTION_PARAM],
   hints: READ,
+  output: { kind: "array" },
   memory: "read",
   async run(ctx, a) {
     return ok(JSON.stringify(await readOp(ctx, "tms_justification", [a.assumption])));
@@ -109,6 +111,7 @@ export const listAssumptions = defineTool({
   description: "List the assumptions that support at least one fact, as a JSON array of names.",
   params: [],
   hints: READ,
+  output: { kind: "array" },
   memory: "read",
   async run(ctx) {
     return ok(JSON.stringify(await readOp(ctx, "tms_list", [])));

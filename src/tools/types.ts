@@ -104,9 +104,25 @@ export interface ToolSpec {
   readonly hints: Hints;
   /** Works on a memory chosen by the optional `memory` argument ("read" or "write" access). */
   readonly memory?: "read" | "write";
+  /** Human-readable name for clients (MCP `title`); default: the name in words ("Remember fact"). */
+  readonly title?: string;
+  /**
+   * The first text block is JSON of this shape: MCP clients also get it as `structuredContent`,
+   * described by `outputSchema` (an array answer is wrapped as `{ "result": [...] }`).
+   */
+  readonly output?: ToolOutput;
   /** The handler: gets arguments already checked by `callTool`; refuses by throwing `ToolFailure`. */
   run(ctx: ToolContext, args: Validated): Promise<ToolResult>;
 }
+
+/** The JSON answer of a tool: an object (with an optional schema of its members) or an array. */
+export type ToolOutput =
+  | {
+    readonly kind: "object";
+    readonly properties?: Readonly<Record<string, unknown>>;
+    readonly required?: readonly string[];
+  }
+  | { readonly kind: "array"; readonly items?: Readonly<Record<string, unknown>> };
 
 /** A tool as written in a module: `run` receives arguments typed from its own `params`. */
 export interface ToolDef<Ps extends readonly Param[]> extends Omit<ToolSpec, "params" | "run"> {
