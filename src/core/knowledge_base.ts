@@ -21,7 +21,7 @@ import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../per
 import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import type { Limits } from "./limits.ts";
-import { applyTransactions, loadUserFiles } from "./loading.ts";
+import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
 
 export { PersistenceError } from "./journal_replica.ts";
 
@@ -235,28 +235,29 @@ export class KnowledgeBase {
     }
   }
 
-  /** Save the whole knowledge base as a snapshot, then rotate and reap the journal. */
-  async saveSnapshot(name: string): Promise<string> {
+  /** Save the whole knowledge base as a snapshot, then rotate and reap the journal; returns the clause count. */
+  async saveSnapshot(name: string): Promise<number> {
     await this.supervisor.settle();
     const file = snapshotFileName(name);
     if (this.status === "degraded") {
       throw new PersistenceError(`cannot save snapshot: persistence is degraded (${this.degradedReason})`);
     }
-    await this.replica.store.withLock(true, async () => {
+    return await this.replica.store.withLock(true, async () => {
       await this.catchUp(true);
-      await this.writeSnapshot(file);
+      return await this.writeSnapshot(file);
     });
-    return file;
   }
 
-  private async writeSnapshot(file: string) {
+  /** Dump and write snapshot `file`; returns how many clauses it holds (one per line, after the directives). */
+  private async writeSnapshot(file: string): Promise<number> {
     const dump = await this.supervisor.call("dump", [], 0, true);
     if (!dump.ok) throw new PersistenceError(`cannot dump the knowledge base: ${dump.error}`);
     await this.replica.writeSnapshot(file, dump.value);
+    return countDumpedClauses(dump.value);
   }
 
-  /** Replace the knowledge base with a snapshot (validated first) and make that durable. */
-  async restoreSnapshot(name: string): Promise<void> {
+  /** Replace the knowledge base with a snapshot (validated first) and make that durable; returns its clause count. */
+  async restoreSnapshot(name: string): Promise<number> {
     await this.supervisor.settle();
     const file = snapshotFileName(name);
     const store = this.replica.store;
@@ -272,9 +273,9 @@ export class KnowledgeBase {
       const r = await this.supervisor.call("load_snapshot", [text], 0, durable);
       if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
       if (durable) await this.writeSnapshot(file);
+      return countDumpedClauses(text);
     };
-    if (durable) await store.withLock(true, run);
-    else await run();
+    return durable ? await store.withLock(true, run) : await run();
   }
 
   /** Snapshots of this memory, newest first. */

@@ -68,3 +68,17 @@ export async function applyTransactions(
   }
   await flush();
 }
+
+/**
+ * Knowledge clauses in an engine dump or snapshot text: one per line, not counting comments, the
+ * `:- dynamic(…)` directives and zpm's bookkeeping (`zpm_source/2`, `tms_justification/2`).
+ */
+export function countDumpedClauses(dump: string): number {
+  let n = 0;
+  for (const line of dump.split("\n")) {
+    if (line === "" || line.startsWith("%") || line.startsWith(":- ")) continue;
+    if (line.startsWith("zpm_source(") || line.startsWith("tms_justification(")) continue;
+    n++;
+  }
+  return n;
+}

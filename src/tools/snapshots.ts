@@ -13,8 +13,8 @@ interface SnapshotAction {
   hints: Hints;
   /** Past participle used in the success text ("saved", "restored"). */
   done: string;
-  /** The knowledge-base call; a thrown error is reported as `ExecutionFailed: <message>`. */
-  act: (kb: KnowledgeBase, snapshot: string) => Promise<unknown>;
+  /** The knowledge-base call, returning how many clauses moved; a thrown error is `ExecutionFailed: <message>`. */
+  act: (kb: KnowledgeBase, snapshot: string) => Promise<number>;
 }
 
 /** A tool that acts on the named snapshot of the target memory (write access). */
@@ -26,8 +26,9 @@ function snapshotTool(s: SnapshotAction): ToolSpec {
     hints: s.hints,
     memory: "write",
     async run(ctx, a) {
-      await s.act(await use(ctx, "write"), a.name);
-      return ok(`Snapshot '${a.name}' ${s.done} successfully.`);
+      const clauses = await s.act(await use(ctx, "write"), a.name);
+      // Upstream's text first; the count is an addition in its own block.
+      return ok(`Snapshot '${a.name}' ${s.done} successfully.`, `${clauses} clause(s) ${s.done}.`);
     },
   });
 }

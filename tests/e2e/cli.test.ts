@@ -251,12 +251,19 @@ Deno.test("CLI: every tool sub-command, text and --format json", async (t) => {
     deepStrictEqual(jsonBlocks(await zpm(dir, ["clear-context", "--category", "k(_)", "--format", "json"])), [
       "Cleared: k(_)",
     ]);
-    expectOk(await zpm(dir, ["save-snapshot", "--name", "s1"]), "Snapshot 's1' saved successfully.\n");
+    expectOk(
+      await zpm(dir, ["save-snapshot", "--name", "s1"]),
+      "Snapshot 's1' saved successfully.\n8 clause(s) saved.\n",
+    );
     expectOk(await zpm(dir, ["remember-fact", "--fact", "later(1)"]), "Asserted: later(1)\n");
     deepStrictEqual(jsonBlocks(await zpm(dir, ["save-snapshot", "--name", "s2", "--format", "json"])), [
       "Snapshot 's2' saved successfully.",
+      "9 clause(s) saved.",
     ]);
-    expectOk(await zpm(dir, ["restore-snapshot", "--name", "s1"]), "Snapshot 's1' restored successfully.\n");
+    expectOk(
+      await zpm(dir, ["restore-snapshot", "--name", "s1"]),
+      "Snapshot 's1' restored successfully.\n8 clause(s) restored.\n",
+    );
     const [later, list, status, statusJson] = await all([
       () => zpm(dir, ["query-logic", "--goal", "later(X)"]),
       () => zpm(dir, ["list-snapshots", "--format", "json"]),
@@ -279,7 +286,7 @@ Deno.test("CLI: every tool sub-command, text and --format json", async (t) => {
     deepStrictEqual(jsonBlocks(statusJson), [status.stdout.slice(0, -1)]);
     deepStrictEqual(
       jsonBlocks(await zpm(dir, ["restore-snapshot", "--name", "s2", "--format", "json"])),
-      ["Snapshot 's2' restored successfully."],
+      ["Snapshot 's2' restored successfully.", "9 clause(s) restored."],
     );
     expectOk(await zpm(dir, ["query-logic", "--goal", "later(X)"]), '[{"X":1}]\n');
   });

@@ -655,7 +655,11 @@ Deno.test("every core tool over one MCP session", async (t) => {
       ok(m0, st0);
       strictEqual(m0[1], `${await Deno.realPath(dir)}/.zpm/data`);
       ok(Number(m0[2]) > 0);
-      assertOk(await mcp.call("save_snapshot", { name: "before" }), "Snapshot 'before' saved successfully.");
+      assertOk(
+        await mcp.call("save_snapshot", { name: "before" }),
+        "Snapshot 'before' saved successfully.",
+        "27 clause(s) saved.",
+      );
       assertOk(await mcp.call("list_snapshots", {}), "Snapshots: [before.pl]");
       assertOk(
         await mcp.call("get_persistence_status", {}),
@@ -666,6 +670,7 @@ Deno.test("every core tool over one MCP session", async (t) => {
       assertOk(
         await mcp.call("restore_snapshot", { name: "before" }),
         "Snapshot 'before' restored successfully.",
+        "27 clause(s) restored.",
       );
       deepStrictEqual(await q(mcp, "later(X)"), []);
       deepStrictEqual(await q(mcp, "parent(tom, X)"), [{ X: "bob" }]);

@@ -100,7 +100,7 @@ Deno.test("hostile regressions: reserved names, deep nesting, NUL, wide heads, 1
       });
       deepStrictEqual(await call("save_snapshot", { name: "after-wide" }), {
         isError: false,
-        text: "Snapshot 'after-wide' saved successfully.",
+        text: "Snapshot 'after-wide' saved successfully.\n4 clause(s) saved.",
       });
     });
 

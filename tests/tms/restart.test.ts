@@ -46,14 +46,22 @@ Deno.test("assumptions, links and sources are identical after a restart and afte
     deepStrictEqual(await snapshotState(), expected);
 
     // 2. snapshot, change everything, restore
-    assertOk(await mcp.call("save_snapshot", { name: "tms1" }), "Snapshot 'tms1' saved successfully.");
+    assertOk(
+      await mcp.call("save_snapshot", { name: "tms1" }),
+      "Snapshot 'tms1' saved successfully.",
+      "6 clause(s) saved.",
+    );
     assertOk(
       await mcp.call("retract_assumptions", { pattern: "*" }),
       "Retracted pattern '*': 3 assumption(s) removed",
     );
     await mcp.call("assume_fact", { fact: "owner(carol)", assumption: "later" });
     notDeepStrictEqual(await snapshotState(), expected);
-    assertOk(await mcp.call("restore_snapshot", { name: "tms1" }), "Snapshot 'tms1' restored successfully.");
+    assertOk(
+      await mcp.call("restore_snapshot", { name: "tms1" }),
+      "Snapshot 'tms1' restored successfully.",
+      "6 clause(s) restored.",
+    );
     deepStrictEqual(await snapshotState(), expected);
     strictEqual(await mcp.close(), 0);
 
