@@ -12,19 +12,23 @@ import type { EngineReply } from "./types.ts";
 export const ENGINE_CRASH_EXIT = 70;
 
 /**
- * Run the host loop until stdin closes. The first line is `{"state": <base64 boot state or null>}`: the
- * parent passes the engine's cached boot state (see `boot_state.ts`), which this process, holding no
- * permissions, cannot read itself.
+ * Run the host loop until stdin closes. The first line is `{"state": <base64 boot state or null>, "want":
+ * bool}`: the parent passes the engine's cached boot state (see `boot_state.ts`), which this process,
+ * holding no permissions, cannot read itself; with `want`, a state made from source comes back in the
+ * `ready` message for the parent to cache.
  */
 export async function runEngineHost(maxKbBytes: number): Promise<void> {
   const lines = readLines(Deno.stdin.readable)[Symbol.asyncIterator]();
   const first = await lines.next();
   let state: Uint8Array | null = null;
+  let want = false;
   try {
-    const b64 = first.done ? null : JSON.parse(first.value).state;
-    if (typeof b64 === "string") state = new Uint8Array(Buffer.from(b64, "base64"));
+    const hello = first.done ? {} : JSON.parse(first.value);
+    if (typeof hello.state === "string") state = new Uint8Array(Buffer.from(hello.state, "base64"));
+    want = hello.want === true;
   } catch { /* no usable state: start from source */ }
-  const engine = await WasmEngine.create(maxKbBytes, state);
+  let made: Uint8Array | null = null;
+  const engine = await WasmEngine.create(maxKbBytes, state, want ? (s) => (made = s) : undefined);
   const out = Deno.stdout;
   const enc = new TextEncoder();
   const write = (o: unknown) => {
@@ -32,7 +36,9 @@ export async function runEngineHost(maxKbBytes: number): Promise<void> {
     let off = 0;
     while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
   };
-  write({ ready: true });
+  // A state made from source goes to the parent, which may write the cache (this process may not).
+  const fresh = made as Uint8Array | null;
+  write(fresh ? { ready: true, state: Buffer.from(fresh).toString("base64") } : { ready: true });
   for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     if (!line.trim()) continue;
     const { id, op, args } = JSON.parse(line);

@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { readLines } from "../io/lines.ts";
-import { readBootState } from "./boot_state.ts";
+import { bootStateCacheable, readBootState, writeBootState } from "./boot_state.ts";
 import type { OpArgs, OpName, OpReply } from "./ops.ts";
 import type { Engine, EngineReply } from "./types.ts";
 
@@ -43,7 +43,10 @@ export class ProcessEngine implements Engine {
     }).spawn();
     const engine = new ProcessEngine(child, child.stdin.getWriter());
     const state = await readBootState();
-    const hello = JSON.stringify({ state: state ? Buffer.from(state).toString("base64") : null });
+    const hello = JSON.stringify({
+      state: state ? Buffer.from(state).toString("base64") : null,
+      want: bootStateCacheable(),
+    });
     await engine.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
     const ready = Promise.withResolvers<void>();
     engine.pump(ready);
@@ -58,6 +61,9 @@ export class ProcessEngine implements Engine {
         if (!line.trim()) continue;
         const msg = JSON.parse(line);
         if (msg.ready) {
+          if (typeof msg.state === "string") {
+            await writeBootState(new Uint8Array(Buffer.from(msg.state, "base64"))).catch(() => {});
+          }
           ready.resolve();
           continue;
         }

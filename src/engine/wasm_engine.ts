@@ -54,12 +54,17 @@ async function fromBootState(given?: Uint8Array | null): Promise<Prolog | null> 
   return null;
 }
 
-/** An engine that consulted zpm's Prolog from source; saves a boot state for later starts. */
-async function fromSource(): Promise<Prolog> {
+/**
+ * An engine that consulted zpm's Prolog from source. It saves a boot state for later starts: into the
+ * cache when this process may write it, else hands it to `keep` (the engine host passes it to its
+ * parent, which holds the permissions).
+ */
+async function fromSource(keep?: (state: Uint8Array) => void): Promise<Prolog> {
   const swipl = await startSwipl(["-q"]);
   const pl = swipl.prolog as Prolog;
   await pl.load_string(ZPM_PROLOG, "/zpm/zpm.pl");
-  if (!bootStateCacheable()) return pl;
+  const cacheable = bootStateCacheable();
+  if (!cacheable && !keep) return pl;
   const saved = pl.query(
     `catch(qsave_program('${STATE_PATH}', [autoload(false), stand_alone(false)]), _, fail)`,
   ).once();
@@ -67,7 +72,8 @@ async function fromSource(): Promise<Prolog> {
     try {
       const bytes = swipl.FS.readFile(STATE_PATH);
       swipl.FS.unlink(STATE_PATH);
-      await writeBootState(bytes);
+      if (cacheable) await writeBootState(bytes);
+      else keep?.(bytes);
     } catch { /* caching is best effort */ }
   }
   return pl;
@@ -91,13 +97,17 @@ export class WasmEngine {
    * a state is saved for the next start. A `state` given by the caller (the engine host, which may not
    * read the cache itself) is used instead of the cache; `null` means none.
    */
-  static async create(maxKbBytes: number, state?: Uint8Array | null): Promise<WasmEngine> {
+  static async create(
+    maxKbBytes: number,
+    state?: Uint8Array | null,
+    keep?: (state: Uint8Array) => void,
+  ): Promise<WasmEngine> {
     // swipl-wasm's Emscripten loader reads `__dirname` under Node-like runtimes. Deno defines it for
     // CommonJS modules, but a single-file bundle (`deno bundle`) turns them into ESM without it; the
     // wasm is inlined in the package, so any directory will do.
     const g = globalThis as { __dirname?: string };
     g.__dirname ??= import.meta.dirname ?? ".";
-    const pl = await fromBootState(state) ?? await fromSource();
+    const pl = await fromBootState(state) ?? await fromSource(keep);
     const engine = new WasmEngine(pl);
     const r = engine.rpc("setup", [maxKbBytes]);
     if (!r.ok) throw new Error(`engine set-up failed: ${r.error}`);
