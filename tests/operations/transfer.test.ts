@@ -29,10 +29,10 @@ Deno.test("remember_facts: one bad item changes nothing and lists every refused 
   const dir = await tempProject();
   const mcp = await McpClient.start({ cwd: dir });
   try {
-    const bad = await mcp.call("remember_facts", { facts: ["a(1)", "a((", "write(x)", "a(2)"] });
+    const bad = await mcp.call("remember_facts", { facts: ["a(1)", "a((", "call(x)", "a(2)"] });
     strictEqual(bad.isError, true);
     match(bad.content[0].text, /2 of 4 item\(s\) refused; nothing was stored/);
-    match(bad.content[0].text, /item 2: .*\nitem 3: write\/1 is a built-in/);
+    match(bad.content[0].text, /item 2: [^]*\nitem 3: call\/1 is reserved/);
     strictEqual(await mcp.text("query_logic", { goal: "a(X)" }), "[]");
     const type = await mcp.call("remember_facts", { facts: "a(1)" });
     strictEqual(type.isError, true);
@@ -123,15 +123,15 @@ Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:l
     "stored in standard syntax; readable without the operator",
   );
   const bad = `${dir}/bad.pl`;
-  await Deno.writeTextFile(bad, "y(1).\ny((.\n:- initialization(main).\nwrite(1).\ny(2).\n");
+  await Deno.writeTextFile(bad, "y(1).\ny((.\n:- initialization(main).\ncall(1).\ny(2).\n");
   const b = await runZpm(["import", bad], { cwd: dir });
   strictEqual(b.code, 1);
   match(b.stderr, /bad\.pl:2: /);
   match(b.stderr, /bad\.pl:3: directive initialization.* is not supported/);
-  match(b.stderr, /bad\.pl:4: write\/1 is a built-in/);
+  match(b.stderr, /bad\.pl:4: call\/1 is reserved/);
   match(b.stderr, /nothing was imported/);
   strictEqual(
     (await runZpm(["query-logic", "--goal", "y(X)"], { cwd: dir })).stdout,
-    "[]\n",
+    "[]\nwarning: y/1 has no clauses\n",
   );
 });

@@ -9,7 +9,7 @@
 % "raw" (an import of an export made with --with-meta, whose zpm_source/2 clauses are the links)
 % asserts every item as it is.
 t_remember_many(Mode, Texts, obj([count-num(N)])) :-
-    check_items(Texts, 1, Errs),
+    check_items(Texts, Mode, 1, Errs),
     (   Errs == [] -> true
     ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
         fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
@@ -26,18 +26,18 @@ capacity_now :-
     ;   true
     ).
 
-check_items([], _, []).
-check_items([T|Ts], I, Errs) :-
-    catch(( parse_one(T, C0, _), clause_parts(C0, _, _), Ok = true ), E, true),
+check_items([], _, _, []).
+check_items([T|Ts], Mode, I, Errs) :-
+    catch(( parse_one(T, C0, _), item_parts(Mode, C0, _, _), Ok = true ), E, true),
     (   Ok == true -> Errs = Errs1
     ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Errs = [Msg|Errs1]
     ),
     I1 is I + 1,
-    check_items(Ts, I1, Errs1).
+    check_items(Ts, Mode, I1, Errs1).
 
 many_assert([], _, N, N).
 many_assert([T|Ts], Mode, N0, N) :-
-    parse_one(T, C0, _), clause_parts(C0, H, B), clause_term(H, B, C),
+    parse_one(T, C0, _), item_parts(Mode, C0, H, B), clause_term(H, B, C),
     emit(assert, C, _),
     (   Mode == "link", \+ bookkeeping(H) -> add_source(C, interactive) ; true ),
     N1 is N0 + 1,
@@ -45,6 +45,13 @@ many_assert([T|Ts], Mode, N0, N) :-
 
 bookkeeping(zpm_source(_, _)).
 bookkeeping(tms_justification(_, _)).
+
+% item_parts(+Mode, +Clause, -Head, -Body): clause_parts/3, except that in "raw" mode (an export made
+% with --with-meta) zpm's bookkeeping facts are accepted as they are.
+item_parts("raw", C, C, true) :- meta_fact(C), !.
+item_parts(_, C, H, B) :- clause_parts(C, H, B).
+
+meta_fact(C) :- nonvar(C), bookkeeping(C), check_head(C).
 
 % import_read(+Text, +Label): read a knowledge file term by term. Directives dynamic/1,
 % discontiguous/1 and op/3 take effect (op/3 for the rest of the file); each clause is checked with
@@ -80,7 +87,7 @@ import_loop(In, Label, Items, D0, D) :-
 import_err(Label, L, M, err(Msg)) :- format(string(Msg), "~w:~w: ~w", [Label, L, M]).
 
 import_term((:- D), dir) :- !, import_directive(D).
-import_term(T, ok(S)) :- check_depth(T), clause_parts(T, H, B), clause_term(H, B, C), canon_plain(C, S).
+import_term(T, ok(S)) :- check_depth(T), item_parts("raw", T, H, B), clause_term(H, B, C), canon_plain(C, S).
 
 % canon_plain(+T, -S): quoted text without operators (standard syntax whatever operators are declared).
 canon_plain(T, S) :-
