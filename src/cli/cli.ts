@@ -1,4 +1,4 @@
-/** The command line: generated from the tool registry with commander (§10). */
+/** The command line: generated from the tool registry with commander. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { serveStdio } from "../mcp/server.ts";
 import { parseListen, serveHttp } from "../mcp/http_server.ts";

@@ -1,4 +1,4 @@
-/** `zpm memory create|mount|unmount|list`: the memory command group (§9.5), over the same tools. */
+/** `zpm memory create|mount|unmount|list`: the memory command group, over the same tools. */
 import { type Command, Option } from "commander";
 import { callTool, findTool } from "../tools/registry.ts";
 import { log } from "../io/log.ts";

@@ -1,4 +1,4 @@
-/** Rendering a tool result on the command line (§10.3). */
+/** Rendering a tool result on the command line. */
 import type { ToolResult } from "../tools/types.ts";
 
 /** Output format of tool sub-commands. */

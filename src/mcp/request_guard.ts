@@ -173,7 +173,7 @@ function asError(e: unknown): Error {
 
 /**
  * Check `tools/call` params that the SDK would otherwise reject as an internal error (-32603).
- * `arguments: null` counts as absent (§6: handlers treat it like an empty object).
+ * `arguments: null` counts as absent (MCP: handlers treat it like an empty object).
  */
 function checkToolsCall(params: unknown): string | null {
   if (!params || typeof params !== "object" || Array.isArray(params)) return "params must be an object";

@@ -1,5 +1,5 @@
 /**
- * The mount manifest `.zpm/mounts.json` (upstream format, §2.7): which memories a project mounts,
+ * The mount manifest `.zpm/mounts.json` (upstream's format): which memories a project mounts,
  * where they live and in which mode. Written atomically; a corrupt file is kept as a backup and
  * the entries that can still be read from it are recovered.
  */

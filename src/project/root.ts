@@ -1,5 +1,5 @@
 /**
- * Finding a project: the `.zpm/` directory found by walking up from the working directory (§2.1),
+ * Finding a project: the `.zpm/` directory found by walking up from the working directory,
  * `--project` / `ZPM_PROJECT`, or the per-user default project; its paths; and `zpm init`.
  *
  * @module

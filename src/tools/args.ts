@@ -1,4 +1,4 @@
-/** Argument checking driven by each tool's declared params, with upstream's conventions (§6.1). */
+/** Argument checking driven by each tool's declared params, with upstream's conventions. */
 import { type Args, invalid, type Param, refuse, type StringCheck, type Validated } from "./types.ts";
 
 type Value = string | number | boolean | readonly string[] | undefined;

@@ -1,4 +1,4 @@
-/** Memory tools: create, list, mount and unmount isolated knowledge bases (§7.23–7.26). */
+/** Memory tools: create, list, mount and unmount isolated knowledge bases. */
 import { isUserManaged } from "../project/memory_location.ts";
 import { MemoryError } from "../project/memory_location.ts";
 import { defineTool, ok, type Param, refuse } from "./types.ts";

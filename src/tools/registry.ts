@@ -25,7 +25,7 @@ import { findPredicateReferences, getKbOverview, renamePredicate } from "./refac
 import { exportKnowledge, rememberFacts } from "./bulk.ts";
 import type { ToolSpec } from "./types.ts";
 
-/** Every tool, in upstream's inventory order (§7.0). */
+/** Every tool, in upstream's inventory order. */
 export const TOOLS: readonly ToolSpec[] = [
   echo,
   rememberFact,

@@ -21,7 +21,7 @@ export interface StringCheck {
 /**
  * One tool argument; drives the JSON Schema, the CLI flag and the argument checks in `callTool`.
  * Only name, type, required, description, enum, minimum and maximum reach the JSON Schema.
- * Upstream's conventions (§6.1): a required string of the wrong type is refused; an optional
+ * Upstream's conventions: a required string of the wrong type is refused; an optional
  * string or boolean of the wrong type counts as missing; a boolean is true for `true` or "true".
  */
 export interface Param {
@@ -55,7 +55,7 @@ export interface Param {
   readonly checks?: readonly StringCheck[];
 }
 
-/** MCP tool annotations (upstream §7.0). */
+/** MCP tool annotations (as upstream sets them). */
 export interface Hints {
   readOnly: boolean;
   destructive: boolean;

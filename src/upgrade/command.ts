@@ -1,6 +1,6 @@
 /**
  * `zpm upgrade [--channel stable|dev] [--dry-run] [--force]`: replace the installed zpm binary with a
- * release from GitHub (spec §10.6), fixing upstream's weaknesses (§14.7): releases are ordered by semantic
+ * release from GitHub, fixing upstream's weaknesses: releases are ordered by semantic
  * version and an older one is never installed without `--force`; the asset is streamed to disk (progress on
  * stderr) and hashed on the way; it must match the release's `SHA256SUMS`; the binary is replaced
  * atomically (`<self>.new`, same permissions, rename) and a `<self>.new` left by a crash is removed first.

@@ -1,5 +1,5 @@
 /**
- * One upgrade from start to end (spec §10.6, §14.7): resolve the target and platform, pick the newest
+ * One upgrade from start to end: resolve the target and platform, pick the newest
  * release of the channel, refuse an older one without `--force`, look up its checksum, then install.
  *
  * Environment: `ZPM_GITHUB_API_URL` (release API base), `ZPM_OVERRIDE_PLATFORM` (asset platform), and
