@@ -2,7 +2,8 @@
 import { isDefaultMemory } from "../project/memory_location.ts";
 import { display, notBlank } from "./args.ts";
 import { readOp } from "./engine_calls.ts";
-import { defineTool, execFailed, ok, refuse } from "./types.ts";
+import { defineTool, execFailed, ok, refuse, type ToolContext } from "./types.ts";
+import type { OpArgs, OpReply } from "../engine/ops.ts";
 
 const READ = { readOnly: true, destructive: false, idempotent: true };
 
@@ -100,13 +101,7 @@ export const traceDependency = defineTool({
   output: { kind: "array" },
   memory: "read",
   async run(ctx, a) {
-    const limits = ctx.project.limits;
-    const r = await readOp(
-      ctx,
-      "trace",
-      [a.start_node, limits.defaultSolutions, limits.inferenceLimit],
-      (e) => refuse(`Query execution failed: ${e}`),
-    );
+    const r = await boundedRead(ctx, "trace", a.start_node, "Query execution failed");
     return ok(JSON.stringify(r));
   },
 });
@@ -132,13 +127,7 @@ export const verifyConsistency = defineTool({
   output: { kind: "object", properties: { violations: { type: "array" } }, required: ["violations"] },
   memory: "read",
   async run(ctx, a) {
-    const limits = ctx.project.limits;
-    const r = await readOp(
-      ctx,
-      "verify",
-      [a.scope, limits.defaultSolutions, limits.inferenceLimit],
-      (e) => refuse(`Consistency check failed: ${e}`),
-    );
+    const r = await boundedRead(ctx, "verify", a.scope, "Consistency check failed");
     const { defined, ...answer } = r;
     if (defined || a.scope === "") return ok(JSON.stringify(answer));
     return ok(
@@ -214,3 +203,15 @@ export const getKnowledgeSchema = defineTool({
     return ok(JSON.stringify(await readOp(ctx, "schema", [])));
   },
 });
+
+/** A read operation whose arguments are one text plus the solution cap and inference budget of the process. */
+async function boundedRead<Op extends "trace" | "verify">(
+  ctx: ToolContext,
+  op: Op,
+  text: string,
+  failure: string,
+): Promise<OpReply<Op>> {
+  const limits = ctx.project.limits;
+  const args = [text, limits.defaultSolutions, limits.inferenceLimit] as OpArgs<Op>;
+  return await readOp(ctx, op, args, (e) => refuse(`${failure}: ${e}`));
+}
