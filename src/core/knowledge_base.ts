@@ -23,8 +23,6 @@ import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } f
 import type { Limits } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
 
-export { PersistenceError } from "./journal_replica.ts";
-
 /** Where a memory keeps its files and how its engine runs. */
 export interface KnowledgeBaseOptions {
   /** Memory name, e.g. "default". */
