@@ -49,7 +49,7 @@ export async function tempProject(init = true): Promise<string> {
  * The engine boot-state cache shared by the test runs (src/engine/boot_state.ts): one per machine, so a
  * fresh HOME per test does not rebuild it in every test. `ZPM_ENGINE_CACHE` overrides it.
  */
-const TEST_ENGINE_CACHE = Deno.env.get("ZPM_ENGINE_CACHE") ??
+export const TEST_ENGINE_CACHE = Deno.env.get("ZPM_ENGINE_CACHE") ??
   `${Deno.env.get("TMPDIR") ?? "/tmp"}/zpm-test-engine-cache`;
 
 /** An environment that keeps zpm away from the real home directory. */

@@ -4,7 +4,7 @@
  * from generated arguments, and a fingerprint of every memory's knowledge base.
  */
 import { join } from "node:path";
-import { type McpClient, runZpm } from "../helpers/zpm.ts";
+import { type McpClient, runZpm, TEST_ENGINE_CACHE } from "../helpers/zpm.ts";
 import { paramsOf, type ToolSpec } from "../../src/tools/types.ts";
 
 /** A temporary root holding home, XDG data and a project (`<root>/work/proj`). */
@@ -31,6 +31,9 @@ export async function makeSandbox(prefix: string): Promise<Sandbox> {
     HOME: home,
     XDG_DATA_HOME: xdg,
     ZPM_PROJECT: "",
+    // The engine's boot-state cache is a per-user cache, not something a tool call writes: keep it
+    // outside the watched tree.
+    ZPM_ENGINE_CACHE: TEST_ENGINE_CACHE,
     ...(denoDir ? { DENO_DIR: denoDir } : {}),
   };
   const r = await runZpm(["init"], { cwd: project, env });
