@@ -29,11 +29,17 @@ function hostile(decoy: string): { directives: string; clauses: string } {
   };
 }
 
+/** The answer of a query: the first line of stdout (warnings follow on their own lines). */
+function answer(r: { stdout: string }): string {
+  return r.stdout.split("\n")[0].trim();
+}
+
 async function assertEvilBlocked(c: Awaited<ReturnType<typeof craftedProject>>) {
   for (const goal of ["evil_shell", "evil_open", "evil_delete"]) {
     const r = await zpm(c, ["query-logic", "--goal", goal]);
     // Refused when called, or never loaded (no solutions): either way nothing ran.
-    assert.ok(r.code !== 0 || r.stdout.trim() === "[]", `${goal} must not run: ${said(r)}`);
+    // (A query of a predicate that was never loaded answers `[]` plus a "has no clauses" warning line.)
+    assert.ok(r.code !== 0 || answer(r) === "[]", `${goal} must not run: ${said(r)}`);
   }
 }
 
@@ -44,7 +50,7 @@ Deno.test("loading: kb/*.pl user files with hostile directives and clauses touch
   await Deno.writeTextFile(join(c.root, ".zpm/kb/user.pl"), `${h.directives}\n${h.clauses}\n`);
   const q = await zpm(c, ["query-logic", "--goal", "ok_fact(X)"]);
   assert.equal(q.code, 0, said(q));
-  assert.match(q.stdout, /1/);
+  assert.match(answer(q), /1/);
   assert.match(q.stderr, /directive .* is not supported in knowledge files/);
   assert.match(q.stderr, /shell\/1 is not allowed/);
   await assertEvilBlocked(c);
@@ -62,12 +68,12 @@ Deno.test("loading: a crafted snapshot found at boot runs no directive and touch
     said(q),
     /snapshot .*evil\.pl could not be loaded \(snapshot contains an unsupported directive/,
   );
-  assert.doesNotMatch(q.stdout, /1/);
+  assert.doesNotMatch(answer(q), /1/);
   // Clauses only: loaded, but calling them runs nothing outside the sandbox.
   await Deno.writeTextFile(join(c.root, ".zpm/kb/evil.pl"), `${HEADER}${h.clauses}\n`);
   q = await zpm(c, ["query-logic", "--goal", "ok_fact(X)"]);
   assert.equal(q.code, 0, said(q));
-  assert.match(q.stdout, /1/);
+  assert.match(answer(q), /1/);
   await assertEvilBlocked(c);
   assert.deepEqual(await treeHash(c.decoy), before);
 });
@@ -80,7 +86,7 @@ Deno.test("loading: restore_snapshot of a crafted file is refused before anythin
   const h = hostile(c.decoy);
   const cases: Record<string, string> = {
     directives: `${HEADER}${h.directives}\nok_fact(1).\n`,
-    "blocked built-ins": `${HEADER}shell(_) :- true.\nopen(_, _, _) :- true.\n`,
+    "reserved names": `${HEADER}call(_) :- true.\nzpm_ok(1).\n`,
   };
   for (const [what, text] of Object.entries(cases)) {
     await Deno.writeTextFile(join(c.root, ".zpm/kb/crafted.pl"), text);
@@ -88,7 +94,7 @@ Deno.test("loading: restore_snapshot of a crafted file is refused before anythin
     assert.notEqual(r.code, 0, `${what}: ${said(r)}`);
     assert.match(said(r), /snapshot 'crafted' is invalid: /, what);
     const q = await zpm(c, ["query-logic", "--goal", "kept(X)"]);
-    assert.match(q.stdout, /1/, `${what}: knowledge unchanged`);
+    assert.match(answer(q), /1/, `${what}: knowledge unchanged`);
   }
   // Clauses that would call blocked built-ins restore, but cannot run them.
   await Deno.writeTextFile(join(c.root, ".zpm/kb/crafted.pl"), `${HEADER}${h.clauses}\n`);
