@@ -67,6 +67,10 @@ block(N, A) :-
           ), _, true).
 
 user_dynamic(N/A) :-
+    (   atom(N), integer(A)                       % a check of one predicate: look it up directly
+    ->  functor(H, N, A)                          % (enumerating every dynamic predicate per goal
+    ;   true                                      % made queries and loads slow with many predicates)
+    ),
     predicate_property(user:H, dynamic),
     \+ predicate_property(user:H, imported_from(_)),
     functor(H, N, A).
