@@ -11,22 +11,11 @@ import type { OpArgs, OpName, OpReply } from "../engine/ops.ts";
 import type { Engine, EngineReply } from "../engine/types.ts";
 
 /**
- * Who runs the engine: "process" is the server (a killable child process, rebuilt after a timeout);
- * "inprocess" is a one-shot CLI command, which since issue 11 also runs its engine in a child
- * process so that the same wall-clock deadline holds (measured cost: about 0.2 s CPU and 1 s wall
- * per command on a loaded 2-core machine), and does not rebuild after a timeout (the
- * command ends). `ZPM_CLI_INPROCESS=1` runs it in this process instead: faster, but no deadline.
+ * Where the engine runs: "process" is a child process that is killed at the deadline (the server, and
+ * one-shot commands so that the same deadline holds); "inprocess" runs it in this process, without a
+ * wall-clock deadline (one-shot commands with `ZPM_CLI_INPROCESS=1`, and tests).
  */
 export type EngineKind = "process" | "inprocess";
-
-/** The one-shot escape hatch: engine in this process, without a wall-clock deadline. */
-function inProcessRequested(): boolean {
-  try {
-    return Deno.env.get("ZPM_CLI_INPROCESS") === "1";
-  } catch {
-    return false; // no permission to read the environment
-  }
-}
 
 /** What a supervisor needs to know about its memory. */
 export interface SupervisorOptions {
@@ -34,6 +23,8 @@ export interface SupervisorOptions {
   name: string;
   /** Where the engine runs. */
   kind: EngineKind;
+  /** A one-shot command: after a timeout or crash the command ends, so no engine is rebuilt. */
+  oneShot: boolean;
   /** Knowledge-base size cap passed to the engine. */
   maxKbBytes: number;
   /** Diagnostics sink (stderr). */
@@ -63,7 +54,7 @@ export class EngineSupervisor {
   async replace(): Promise<void> {
     const old = this.current;
     const max = this.opts.maxKbBytes;
-    this.current = this.opts.kind === "inprocess" && inProcessRequested()
+    this.current = this.opts.kind === "inprocess"
       ? await InProcessEngine.start(max)
       : await ProcessEngine.start(max);
     if (old) await old.close().catch(() => {});
@@ -83,7 +74,7 @@ export class EngineSupervisor {
     const r = await this.engine.call(op, args, timeoutMs);
     if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
     const name = this.opts.name;
-    if (this.opts.kind === "inprocess") {
+    if (this.opts.oneShot) {
       // A one-shot command ends with this answer: no engine is rebuilt for it.
       return { ok: false, kind: r.kind, error: `${r.error}; no knowledge was lost` };
     }

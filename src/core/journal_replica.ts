@@ -182,7 +182,8 @@ export class JournalReplica {
       );
     }
     this.lastSeq = seq;
-    this.generation = (await this.store.head())?.generation ?? null;
+    // An append never starts a new generation; only the very first one creates the journal.
+    if (this.generation === null) this.generation = (await this.store.head())?.generation ?? null;
   }
 
   /**

@@ -33,8 +33,10 @@ export interface KnowledgeBaseOptions {
   snapshotDir: string;
   /** Directory whose top-level *.pl user files form the read-only base layer (or null). */
   userFilesDir: string | null;
-  /** Where the engine runs: a killable child process (server) or this process (one-shot CLI). */
+  /** Where the engine runs: a killable child process, or this process (no wall-clock deadline). */
   engineMode: EngineKind;
+  /** A one-shot command: no engine rebuild after a timeout or crash (the command ends). */
+  oneShot?: boolean;
   /** Resource limits. */
   limits: Limits;
   /** Diagnostics sink (stderr). */
@@ -80,6 +82,7 @@ export class KnowledgeBase {
     this.supervisor = new EngineSupervisor({
       name: opts.name,
       kind: opts.engineMode,
+      oneShot: opts.oneShot ?? false,
       maxKbBytes: opts.limits.maxKbBytes,
       log: opts.log,
       rebuild: (locked) => locked ? this.reload(false, () => this.replica.boot(false)) : this.rebuild(false),
@@ -96,11 +99,6 @@ export class KnowledgeBase {
   /** Mid-log journal damage: writes are refused until it is repaired. */
   get damage(): ReplicaDamage | null {
     return this.replica.damage;
-  }
-
-  /** The snapshot this state was built from, if any. */
-  get baseSnapshot(): SnapshotInfo | null {
-    return this.replica.baseSnapshot;
   }
 
   private warn(message: string) {

@@ -60,8 +60,7 @@ export class FileJournalStore implements JournalStore {
 
   /** Append one encoded transaction with fdatasync; returns the new size of journal.wal. */
   async append(tx: NewTransaction): Promise<number> {
-    await this.files.append(encodeTransaction(tx));
-    return (await this.files.stat())?.size ?? 0;
+    return await this.files.append(encodeTransaction(tx));
   }
 
   /** Cut journal.wal at `goodEnd`; the cut bytes go to `journal.wal.broken-<ns>`. */

@@ -64,14 +64,14 @@ export class JournalFiles {
    * to its previous size. Refuses to glue data onto a line that lacks its
    * final "\n" (run recovery first). Must be called inside withLock(true).
    */
-  async append(data: string | Uint8Array): Promise<void> {
+  async append(data: string | Uint8Array): Promise<number> {
     this.#requireExclusive("append");
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    if (bytes.length === 0) return;
-    await this.#appendBytes(bytes, bytes[0] !== NL);
+    return await this.#appendBytes(bytes, bytes.length > 0 && bytes[0] !== NL);
   }
 
-  async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<void> {
+  /** Append `bytes` durably; returns the journal's size afterwards (from the open file, no extra stat). */
+  async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<number> {
     const path = this.walPath;
     let file: Deno.FsFile;
     try {
@@ -102,6 +102,7 @@ export class JournalFiles {
       }
       checkInjectedSyncFault("journal", path);
       await file.syncData();
+      return before + n;
     } catch (e) {
       let undo = "";
       if (before >= 0) {

@@ -240,7 +240,10 @@ export class Project {
     return KnowledgeBase.open({
       ...locate(this.paths, e),
       store: url ? new PgJournalStore(url, e.name, { listen: server }) : undefined,
-      engineMode: server ? "process" : "inprocess",
+      // One-shot commands also get the killable child engine, so the deadline holds, unless
+      // ZPM_CLI_INPROCESS=1 trades the deadline for a faster start.
+      engineMode: !server && Deno.env.get("ZPM_CLI_INPROCESS") === "1" ? "inprocess" : "process",
+      oneShot: !server,
       limits: this.opts.limits,
       log: this.opts.log,
       allowMemoryOnly: server,

@@ -97,8 +97,8 @@ export function recover(
   });
 }
 
-/** Append one transaction under the exclusive lock. */
-export function appendTx(files: JournalFiles, tx: Transaction): Promise<void> {
+/** Append one transaction under the exclusive lock; returns the journal size afterwards. */
+export function appendTx(files: JournalFiles, tx: Transaction): Promise<number> {
   return files.withLock(
     true,
     () =>
