@@ -54,11 +54,15 @@ Deno.test("remember_facts: one bad item changes nothing and lists every refused 
       {
         type: "array",
         items: { type: "string" },
-        description:
-          (tool?.inputSchema as { properties: { facts: { description: string } } }).properties.facts
-            .description,
+        description: (tool?.inputSchema as { properties: { facts: { description: string } } }).properties
+          .facts.description,
         maxItems: 10000,
       },
+    );
+    match(
+      (tool?.inputSchema as { properties: { facts: { description: string } } }).properties.facts.description,
+      /Example: \S/,
+      "the facts parameter describes itself with an example",
     );
   } finally {
     await mcp.close();

@@ -43,8 +43,8 @@ async function worker(...args: string[]): Promise<string> {
 
 /** Register the contract tests for `backend`. */
 export function journalStoreContract(backend: StoreBackend): void {
-  const test = (title: string, fn: (spec: string) => Promise<void>) =>
-    Deno.test(`journal store contract (${backend.name}): ${title}`, async () => {
+  const test = (title: string, fn: (spec: string) => Promise<void>, ignore = false) =>
+    Deno.test({ name: `journal store contract (${backend.name}): ${title}`, ignore }, async () => {
       const { spec, cleanup } = await backend.fresh();
       try {
         await fn(spec);
@@ -147,8 +147,7 @@ export function journalStoreContract(backend: StoreBackend): void {
       await store.append(tx(1, "kept(1)"));
       return await store.append(tx(2, "kept(2)"));
     });
-    if (!backend.tearTail) return;
-    await backend.tearTail(spec);
+    await backend.tearTail!(spec);
     const read = await store.read(0);
     assert.equal(read.scan.damage?.kind, "torn-tail");
     assert.deepEqual(read.scan.transactions.map((t) => t.seq), [1, 2]);
@@ -160,5 +159,5 @@ export function journalStoreContract(backend: StoreBackend): void {
     assert.equal((await store.head())?.end, end);
     await store.withLock(true, () => store.append(tx(3, "after(3)")));
     assert.deepEqual((await store.read(0)).scan.transactions.map((t) => t.seq), [1, 2, 3]);
-  });
+  }, backend.tearTail === null); // a backend whose appends cannot tear reports this case as ignored
 }
