@@ -1,19 +1,21 @@
 /**
  * `zpm import FILE.pl` and `zpm export`: moving knowledge in and out of a memory as plain Prolog.
  *
- * Import reads and checks the whole file first (every bad clause is reported with file:line and
- * nothing is stored); then it commits the clauses in chunks of `IMPORT_CHUNK`, each chunk one
- * journal transaction (a chunk is stored whole or not at all). An interrupted import leaves the
- * chunks committed before the interruption; the summary and progress lines say how many.
+ * Import reads and checks the whole file first (every bad clause is reported with file:line); then it
+ * commits the good clauses in chunks of `IMPORT_CHUNK`, each chunk one journal transaction (a chunk
+ * is stored whole or not at all). With `--all-or-nothing` a single bad clause stores nothing. An
+ * interrupted import leaves the chunks committed before the interruption; the summary and progress
+ * lines say how many.
  */
 import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../io/files.ts";
 import { MemoryError } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
+import type { KnowledgeBase } from "../core/knowledge_base.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
-import { Progress } from "./progress.ts";
+import { Progress } from "../core/progress.ts";
 
 /** Clauses per journal transaction of an import. */
 export const IMPORT_CHUNK = 5000;
@@ -33,8 +35,8 @@ async function withProject(program: Command, run: (p: Project) => Promise<number
   }
 }
 
-/** Import `file` into `memory`; returns the exit code. */
-async function importFile(project: Project, file: string, memory: string): Promise<number> {
+/** Import `file` into `memory` (nothing at all when `strict` and a clause is bad); returns the exit code. */
+async function importFile(project: Project, file: string, memory: string, strict: boolean): Promise<number> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
@@ -44,16 +46,34 @@ async function importFile(project: Project, file: string, memory: string): Promi
   }
   const kb = await project.use(memory, "write");
   const progress = new Progress("zpm import");
+  try {
+    return await importChecked(kb, { file, text, memory, strict }, progress);
+  } finally {
+    progress.end();
+  }
+}
+
+/** What to import: the file's name and text, the target memory, and whether a bad clause stops it all. */
+interface ImportJob {
+  file: string;
+  text: string;
+  memory: string;
+  strict: boolean;
+}
+
+async function importChecked(kb: KnowledgeBase, job: ImportJob, progress: Progress): Promise<number> {
+  const { file, text, memory, strict } = job;
+  progress.report(`reading and checking ${file}`);
   const read = await kb.read("import_read", [text, file]);
   if (!read.ok) {
     log(`zpm import: ${file}: ${read.error}`);
     return 1;
   }
   const { clauses, lines, errors } = read.value;
-  if (errors.length > 0) {
-    for (const e of errors) log(e);
+  for (const e of errors) log(e);
+  if (errors.length > 0 && strict) {
     log(
-      `zpm import: ${errors.length} problem(s) in ${file}; nothing was imported (fix them and run it again)`,
+      `zpm import: ${errors.length} problem(s) in ${file}; nothing was imported (--all-or-nothing; fix them and run it again)`,
     );
     return 1;
   }
@@ -81,7 +101,11 @@ async function importFile(project: Project, file: string, memory: string): Promi
     `imported ${committed} clause(s) from ${file} into memory '${memory}' in ${transactions} transaction(s)`;
   console.log(`${summary[0].toUpperCase()}${summary.slice(1)}.`);
   progress.done(`${committed} clauses`);
-  return 0;
+  if (errors.length === 0) return 0;
+  log(
+    `zpm import: ${errors.length} bad clause(s) in ${file} were skipped (listed above); fix them and import them again`,
+  );
+  return 1;
 }
 
 /** Export `memory` to `output` (stdout when absent); returns the exit code. */
@@ -93,8 +117,10 @@ async function exportMemory(
 ): Promise<number> {
   const kb = await project.use(memory, "read");
   const progress = new Progress("zpm export");
+  progress.report(`writing out memory '${memory}'`);
   const r = await kb.read("export", [withMeta ? 1 : 0]);
   if (!r.ok) {
+    progress.end();
     log(`zpm export: ${r.error}`);
     return 1;
   }
@@ -117,12 +143,15 @@ async function exportMemory(
 export function registerTransfer(program: Command, setCode: (code: number) => void): void {
   program.command("import")
     .description(
-      "import facts and rules from a Prolog file (dynamic, discontiguous and op/3 directives allowed); all-or-nothing checks, then commits in transactions of 5000 clauses",
+      "import facts and rules from a Prolog file (dynamic, discontiguous and op/3 directives allowed); checks every clause, commits the good ones in transactions of 5000 clauses",
     )
     .argument("<file>", "the .pl file to read")
     .option("--memory <name>", "memory to import into", DEFAULT_MEMORY)
-    .action(async (file: string, opts: { memory: string }) => {
-      setCode(await withProject(program, (p) => importFile(p, file, opts.memory)));
+    .option("--all-or-nothing", "import nothing when any clause is bad")
+    .action(async (file: string, opts: { memory: string; allOrNothing?: boolean }) => {
+      setCode(
+        await withProject(program, (p) => importFile(p, file, opts.memory, opts.allOrNothing === true)),
+      );
     });
   program.command("export")
     .description(

@@ -10,18 +10,19 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { OpArgs, OpName, OpReply, PlannedOp } from "../engine/ops.ts";
 import type { EngineReply, PlannedRecord } from "../engine/types.ts";
 import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { JournalStore } from "../persistence/journal_store.ts";
-import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../persistence/snapshot_file.ts";
+import type { SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import type { Limits } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
+import { restoreSnapshot, saveSnapshot, type SnapshotHost } from "./snapshot_ops.ts";
+import { type ProgressListener, type ProgressSlot, tracked } from "./progress.ts";
 
 /** Where a memory keeps its files and how its engine runs. */
 export interface KnowledgeBaseOptions {
@@ -69,11 +70,15 @@ export class KnowledgeBase {
   degradedReason = "";
   /** Warnings collected during boot and recovery (also printed to stderr). */
   readonly warnings: string[] = [];
+  /** The long work under way (boot, snapshot save/restore), told about replay batches. */
+  private readonly activity: ProgressSlot = { progress: null };
+  private readonly snapshotHost: SnapshotHost;
 
   private constructor(readonly opts: KnowledgeBaseOptions) {
     const store = opts.store ?? new FileJournalStore(opts.dataDir, opts.snapshotDir);
     this.replica = new JournalReplica(store, opts.name, {
       loadSnapshot: async (text) => {
+        this.activity.progress?.report(`loading a snapshot of ${countDumpedClauses(text)} clause(s)`);
         const r = await this.supervisor.engine.call("load_snapshot", [text], 0);
         return r.ok ? null : r.error;
       },
@@ -85,14 +90,24 @@ export class KnowledgeBase {
       oneShot: opts.oneShot ?? false,
       maxKbBytes: opts.limits.maxKbBytes,
       log: opts.log,
-      rebuild: (locked) => locked ? this.reload(false, () => this.replica.boot(false)) : this.rebuild(false),
+      rebuild: (locked) =>
+        locked ? this.reload(false, undefined, () => this.replica.boot(false)) : this.rebuild(false),
     });
+    this.snapshotHost = {
+      replica: this.replica,
+      snapshotDir: this.opts.snapshotDir,
+      settle: () => this.supervisor.settle(),
+      call: (op, args, locked) => this.supervisor.call(op, args, 0, locked),
+      catchUp: () => this.catchUp(true),
+      degraded: () => this.status === "degraded" ? this.degradedReason : null,
+      progress: () => this.activity.progress,
+    };
   }
 
-  /** Boot a memory from its store. Never fails because of persistence problems. */
-  static async open(opts: KnowledgeBaseOptions): Promise<KnowledgeBase> {
+  /** Boot a memory from its store (progress to `listener`). Never fails because of persistence problems. */
+  static async open(opts: KnowledgeBaseOptions, listener?: ProgressListener): Promise<KnowledgeBase> {
     const kb = new KnowledgeBase(opts);
-    await kb.rebuild(true);
+    await kb.rebuild(true, listener);
     return kb;
   }
 
@@ -101,14 +116,18 @@ export class KnowledgeBase {
     return this.replica.damage;
   }
 
+  private sinks(listener?: ProgressListener) {
+    return { write: this.opts.log, listener, slot: this.activity };
+  }
+
   private warn(message: string) {
     this.warnings.push(message);
     this.opts.log(`zpm: ${message}`);
   }
 
   /** Build a fresh engine from the store (boot, or after a timeout/crash killed the old one). */
-  private async rebuild(firstBoot: boolean): Promise<void> {
-    await this.reload(firstBoot, async () => {
+  private async rebuild(firstBoot: boolean, listener?: ProgressListener): Promise<void> {
+    await this.reload(firstBoot, listener, async () => {
       try {
         await this.replica.store.withLock(true, () => this.replica.boot(true));
         if (this.status === "degraded" && this.memoryOnly.length === 0) this.status = "active";
@@ -121,13 +140,19 @@ export class KnowledgeBase {
     });
   }
 
-  /** A fresh engine: user files, then `loadDurable`, then changes kept in memory only. */
-  private async reload(reportUserFiles: boolean, loadDurable: () => Promise<void>): Promise<void> {
+  /** A fresh engine: user files, then `loadDurable`, then changes kept in memory only (with progress). */
+  private async reload(
+    reportUserFiles: boolean,
+    listener: ProgressListener | undefined,
+    loadDurable: () => Promise<void>,
+  ): Promise<void> {
     await this.supervisor.replace();
-    const dir = this.opts.userFilesDir;
-    if (dir) await loadUserFiles(this.supervisor.engine, dir, reportUserFiles ? (m) => this.warn(m) : null);
-    await loadDurable();
-    for (const records of this.memoryOnly) await this.apply([{ seq: null, ts: 0, records }]);
+    await tracked(`zpm: loading memory '${this.opts.name}'`, this.sinks(listener), async () => {
+      const dir = this.opts.userFilesDir;
+      if (dir) await loadUserFiles(this.supervisor.engine, dir, reportUserFiles ? (m) => this.warn(m) : null);
+      await loadDurable();
+      for (const records of this.memoryOnly) await this.apply([{ seq: null, ts: 0, records }]);
+    }, () => "ready");
   }
 
   private setDegraded(reason: string) {
@@ -137,13 +162,15 @@ export class KnowledgeBase {
   }
 
   private apply(txs: Transaction[]): Promise<void> {
-    return applyTransactions(this.supervisor.engine, txs, (m) => this.warn(m));
+    const tick = (done: number) =>
+      this.activity.progress?.tick(done, txs.length, "journal transactions replayed");
+    return applyTransactions(this.supervisor.engine, txs, (m) => this.warn(m), tick);
   }
 
   /** Catch up with the store; a rotation by another process rebuilds the engine from it. */
   private async catchUp(writer: boolean): Promise<void> {
     if (await this.replica.catchUp(writer) !== "rotated") return;
-    await this.reload(false, () => this.replica.boot(writer));
+    await this.reload(false, undefined, () => this.replica.boot(writer));
     if (writer) this.replica.assertWritable();
   }
 
@@ -231,47 +258,16 @@ export class KnowledgeBase {
     }
   }
 
-  /** Save the whole knowledge base as a snapshot, then rotate and reap the journal; returns the clause count. */
-  async saveSnapshot(name: string): Promise<number> {
-    await this.supervisor.settle();
-    const file = snapshotFileName(name);
-    if (this.status === "degraded") {
-      throw new PersistenceError(`cannot save snapshot: persistence is degraded (${this.degradedReason})`);
-    }
-    return await this.replica.store.withLock(true, async () => {
-      await this.catchUp(true);
-      return await this.writeSnapshot(file);
-    });
+  /** Save the whole knowledge base as snapshot `name` (see `snapshot_ops.ts`); returns the clause count. */
+  saveSnapshot(name: string, listener?: ProgressListener): Promise<number> {
+    const work = () => saveSnapshot(this.snapshotHost, name);
+    return tracked(`zpm: saving snapshot '${name}'`, this.sinks(listener), work, (n) => `${n} clause(s)`);
   }
 
-  /** Dump and write snapshot `file`; returns how many clauses it holds (one per line, after the directives). */
-  private async writeSnapshot(file: string): Promise<number> {
-    const dump = await this.supervisor.call("dump", [], 0, true);
-    if (!dump.ok) throw new PersistenceError(`cannot dump the knowledge base: ${dump.error}`);
-    await this.replica.writeSnapshot(file, dump.value);
-    return countDumpedClauses(dump.value);
-  }
-
-  /** Replace the knowledge base with a snapshot (validated first) and make that durable; returns its clause count. */
-  async restoreSnapshot(name: string): Promise<number> {
-    await this.supervisor.settle();
-    const file = snapshotFileName(name);
-    const store = this.replica.store;
-    const text = await store.readSnapshot(file);
-    const path = join(this.opts.snapshotDir, file);
-    if (text === null) throw new PersistenceError(`snapshot '${name}' not found (${path})`);
-    if (!parseSnapshotHeader(text.slice(0, Math.max(0, text.indexOf("\n"))))) {
-      throw new PersistenceError(`${path} is not a zpm snapshot (no '%% zpm snapshot' header)`);
-    }
-    const durable = this.status === "active";
-    const run = async () => {
-      if (durable) await this.catchUp(true);
-      const r = await this.supervisor.call("load_snapshot", [text], 0, durable);
-      if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
-      if (durable) await this.writeSnapshot(file);
-      return countDumpedClauses(text);
-    };
-    return durable ? await store.withLock(true, run) : await run();
+  /** Replace the knowledge base with snapshot `name`, durably (see `snapshot_ops.ts`); returns its clause count. */
+  restoreSnapshot(name: string, listener?: ProgressListener): Promise<number> {
+    const work = () => restoreSnapshot(this.snapshotHost, name);
+    return tracked(`zpm: restoring snapshot '${name}'`, this.sinks(listener), work, (n) => `${n} clause(s)`);
   }
 
   /** Snapshots of this memory, newest first. */

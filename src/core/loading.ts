@@ -44,18 +44,21 @@ export async function loadUserFiles(
 
 const APPLY_BATCH_BYTES = 1 << 20;
 
-/** Apply the records of `txs` in order, in engine calls of about 1 MiB; failures go to `warn`. */
+/** Apply the records of `txs` in order, in engine calls of about 1 MiB; failures go to `warn`, counts to `applied`. */
 export async function applyTransactions(
   engine: Engine,
   txs: Transaction[],
   warn: (message: string) => void,
+  applied?: (transactions: number) => void,
 ): Promise<void> {
   let batch: string[] = [];
+  let done = 0;
   let size = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     const r = await engine.call("apply", batch, 0);
     if (!r.ok) warn(`replaying journal records failed: ${r.error}`);
+    applied?.(done);
     batch = [];
     size = 0;
   };
@@ -64,6 +67,7 @@ export async function applyTransactions(
       batch.push(rec.op, rec.clause);
       size += rec.clause.length;
     }
+    done++;
     if (size > APPLY_BATCH_BYTES) await flush();
   }
   await flush();

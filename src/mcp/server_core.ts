@@ -11,6 +11,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { ProgressListener } from "../core/progress.ts";
 import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
 import { callTool, findTool, TOOLS } from "../tools/registry.ts";
@@ -69,7 +70,7 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
   server.setRequestHandler(
     CallToolRequestSchema,
-    async (req: { params: { name: string; arguments?: unknown } }) => {
+    async (req: CallRequest, extra: { sendNotification: (n: ProgressNotification) => Promise<void> }) => {
       const tool = findTool(req.params.name);
       if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool not found: ${req.params.name}`);
       const denied = refusal(grant, tool, req.params.arguments, project);
@@ -86,7 +87,8 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
       running++;
       try {
         // One call at a time across all sessions: the engine and the journal see calls in arrival order.
-        const r = await queue.run(() => callTool(tool, { project }, req.params.arguments));
+        const progress = progressSender(req.params._meta?.progressToken, extra.sendNotification);
+        const r = await queue.run(() => callTool(tool, { project, progress }, req.params.arguments));
         if (!tool.hints.readOnly && !r.isError) changedMemories(tool.name, req.params.arguments, shared);
         const structuredContent = r.isError ? undefined : structuredOf(tool, r.texts[0]);
         return {
@@ -105,6 +107,30 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
   registerCompletion(server, reader);
   shared.logs.attach(server);
   return server;
+}
+
+/** A tools/call request as the handler reads it. */
+interface CallRequest {
+  params: { name: string; arguments?: unknown; _meta?: { progressToken?: string | number } };
+}
+
+/** An MCP `notifications/progress` message. */
+interface ProgressNotification {
+  method: "notifications/progress";
+  params: { progressToken: string | number; progress: number; total?: number; message: string };
+}
+
+/** Progress of a call's long work as `notifications/progress`, when the call carried a progress token. */
+function progressSender(
+  token: string | number | undefined,
+  send: (n: ProgressNotification) => Promise<void>,
+): ProgressListener | undefined {
+  if (token === undefined) return undefined;
+  return (u) => {
+    send({ method: "notifications/progress", params: { progressToken: token, ...u } }).catch(() => {
+      /* the client went away; the work goes on */
+    });
+  };
 }
 
 /** Tell the watcher which memory a successful write changed (every memory for memory-management tools). */

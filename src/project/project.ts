@@ -3,6 +3,7 @@
  * Memories are booted on first use, so a one-shot CLI command pays only for the memory it touches.
  */
 import { join } from "node:path";
+import type { ProgressListener } from "../core/progress.ts";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
 import { PgJournalStore } from "../persistence/pg_store.ts";
 import { storeUrlWithoutPassword } from "../persistence/pg_url.ts";
@@ -206,16 +207,16 @@ export class Project {
    * The knowledge base of `name` for reading or writing, after picking up manifest changes.
    * Throws MemoryError when it is not mounted, is read-only for a write, or its directory is missing.
    */
-  async use(name: string, access: "read" | "write"): Promise<KnowledgeBase> {
+  async use(name: string, access: "read" | "write", listener?: ProgressListener): Promise<KnowledgeBase> {
     await this.refresh();
     const entry = this.entry(name);
     if (!entry) throw new MemoryError("not-mounted", `Memory not mounted: ${name}`);
     checkAccess(entry, access);
-    return await this.memory(name);
+    return await this.memory(name, listener);
   }
 
-  /** The knowledge base of a mounted memory, booted on first use. */
-  memory(name = DEFAULT_MEMORY): Promise<KnowledgeBase> {
+  /** The knowledge base of a mounted memory, booted on first use (boot progress to `listener`). */
+  memory(name = DEFAULT_MEMORY, listener?: ProgressListener): Promise<KnowledgeBase> {
     const e = this.entry(name);
     if (!e) return Promise.reject(new MemoryError("not-mounted", `Memory not mounted: ${name}`));
     let kb = this.kbs.get(name);
@@ -227,14 +228,14 @@ export class Project {
           new MemoryError("missing", `Memory directory not found: ${name} (${this.dirOf(e)})`),
         );
       }
-      kb = this.bootMemory(e);
+      kb = this.bootMemory(e, listener);
       this.kbs.set(name, kb);
       kb.catch(() => this.kbs.delete(name));
     }
     return kb;
   }
 
-  private bootMemory(e: MountEntry): Promise<KnowledgeBase> {
+  private bootMemory(e: MountEntry, listener?: ProgressListener): Promise<KnowledgeBase> {
     const server = this.opts.runtime === "server";
     const url = storeUrlFor(e);
     return KnowledgeBase.open({
@@ -247,7 +248,7 @@ export class Project {
       limits: this.opts.limits,
       log: this.opts.log,
       allowMemoryOnly: server,
-    });
+    }, listener);
   }
 
   /** Booted knowledge bases (for scans across memories). */

@@ -1,5 +1,6 @@
 /** Calling a tool the same way from MCP, the CLI and tests: check arguments, run, map failures. */
 import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import type { ProgressListener } from "../core/progress.ts";
 import type { Project } from "../project/project.ts";
 import { validate } from "./args.ts";
 import { type Args, paramsOf, ToolFailure, type ToolResult, type ToolSpec } from "./types.ts";
@@ -12,14 +13,14 @@ import { type Args, paramsOf, ToolFailure, type ToolResult, type ToolSpec } from
  */
 export async function callTool(
   tool: ToolSpec,
-  ctx: { project: Project },
+  ctx: { project: Project; progress?: ProgressListener },
   raw: unknown,
 ): Promise<ToolResult & { toolError?: string }> {
   const given: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
   try {
     const args = validate(paramsOf(tool), given);
     const memory = typeof args.memory === "string" && args.memory !== "" ? args.memory : DEFAULT_MEMORY;
-    return await tool.run({ project: ctx.project, memory }, args);
+    return await tool.run({ project: ctx.project, memory, progress: ctx.progress }, args);
   } catch (e) {
     if (e instanceof ToolFailure) {
       if (e.channel === "message") return { texts: [e.message], isError: true };

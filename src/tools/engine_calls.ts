@@ -27,7 +27,7 @@ export async function use(
   name: string = ctx.memory,
 ): Promise<KnowledgeBase> {
   try {
-    return await ctx.project.use(name, access);
+    return await ctx.project.use(name, access, ctx.progress);
   } catch (e) {
     if (e instanceof MemoryError) {
       throw new ToolFailure(access === "read" ? "ExecutionFailed" : "message", withRemedy(e, name));

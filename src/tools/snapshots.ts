@@ -1,6 +1,7 @@
 /** Persistence tools: save/restore/list snapshots and the persistence status. */
 import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { KnowledgeBase } from "../core/knowledge_base.ts";
+import type { ProgressListener } from "../core/progress.ts";
 import { use } from "./engine_calls.ts";
 import { PgJournalStore } from "../persistence/pg_store.ts";
 import { defineTool, type Hints, ok, type ToolSpec } from "./types.ts";
@@ -14,7 +15,7 @@ interface SnapshotAction {
   /** Past participle used in the success text ("saved", "restored"). */
   done: string;
   /** The knowledge-base call, returning how many clauses moved; a thrown error is `ExecutionFailed: <message>`. */
-  act: (kb: KnowledgeBase, snapshot: string) => Promise<number>;
+  act: (kb: KnowledgeBase, snapshot: string, listener?: ProgressListener) => Promise<number>;
 }
 
 /** A tool that acts on the named snapshot of the target memory (write access). */
@@ -26,7 +27,7 @@ function snapshotTool(s: SnapshotAction): ToolSpec {
     hints: s.hints,
     memory: "write",
     async run(ctx, a) {
-      const clauses = await s.act(await use(ctx, "write"), a.name);
+      const clauses = await s.act(await use(ctx, "write"), a.name, ctx.progress);
       // Upstream's text first; the count is an addition in its own block.
       return ok(`Snapshot '${a.name}' ${s.done} successfully.`, `${clauses} clause(s) ${s.done}.`);
     },
@@ -40,7 +41,7 @@ export const saveSnapshot = snapshotTool({
   nameDescription: "Snapshot name: letters, digits, '_', '-', '.'. Example: before-refactor",
   hints: { readOnly: false, destructive: false, idempotent: true },
   done: "saved",
-  act: (kb, name) => kb.saveSnapshot(name),
+  act: (kb, name, listener) => kb.saveSnapshot(name, listener),
 });
 
 /** restore_snapshot: replace the knowledge base with a validated snapshot, durably. */
@@ -51,7 +52,7 @@ export const restoreSnapshot = snapshotTool({
   nameDescription: "Snapshot name. Example: before-refactor",
   hints: { readOnly: false, destructive: true, idempotent: false },
   done: "restored",
-  act: (kb, name) => kb.restoreSnapshot(name),
+  act: (kb, name, listener) => kb.restoreSnapshot(name, listener),
 });
 
 /** list_snapshots: the target memory's snapshot file names, newest first. */

@@ -1,4 +1,5 @@
 /** The shape of a tool in the registry, shared by MCP, the CLI and tests. */
+import type { ProgressListener } from "../core/progress.ts";
 import type { Project } from "../project/project.ts";
 
 /** JSON type of a tool argument; "string[]" is a JSON array of strings (a repeatable CLI flag). */
@@ -93,6 +94,8 @@ export interface ToolContext {
   project: Project;
   /** The target memory: the `memory` argument, or "default" when it is missing, not a string or "". */
   memory: string;
+  /** Told about long work (boot, snapshots) when the caller asked for progress. */
+  progress?: ProgressListener;
 }
 
 /** One tool: the single source of truth for MCP, the CLI and help. */

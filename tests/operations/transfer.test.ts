@@ -112,7 +112,7 @@ Deno.test("export → import into an empty memory gives identical answers (CLI a
   }
 });
 
-Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:line and nothing stored", async () => {
+Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:line, good ones committed", async () => {
   const dir = await tempProject();
   const good = `${dir}/good.pl`;
   await Deno.writeTextFile(
@@ -133,9 +133,19 @@ Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:l
   match(b.stderr, /bad\.pl:2: /);
   match(b.stderr, /bad\.pl:3: directive initialization.* is not supported/);
   match(b.stderr, /bad\.pl:4: call\/1 is reserved/);
-  match(b.stderr, /nothing was imported/);
+  match(b.stderr, /3 bad clause\(s\) in .*bad\.pl were skipped \(listed above\)/);
+  strictEqual(b.stdout, `Imported 2 clause(s) from ${bad} into memory 'default' in 1 transaction(s).\n`);
+  strictEqual((await runZpm(["query-logic", "--goal", "y(X)"], { cwd: dir })).stdout, '[{"X":1},{"X":2}]\n');
+
+  // --all-or-nothing: one bad clause stores nothing.
+  const strict = `${dir}/strict.pl`;
+  await Deno.writeTextFile(strict, "z(1).\nz((.\nz(2).\n");
+  const s = await runZpm(["import", "--all-or-nothing", strict], { cwd: dir });
+  strictEqual(s.code, 1);
+  match(s.stderr, /strict\.pl:2: /);
+  match(s.stderr, /nothing was imported \(--all-or-nothing/);
   strictEqual(
-    (await runZpm(["query-logic", "--goal", "y(X)"], { cwd: dir })).stdout,
-    "[]\nwarning: y/1 has no clauses\n",
+    (await runZpm(["query-logic", "--goal", "z(X)"], { cwd: dir })).stdout,
+    "[]\nwarning: z/1 has no clauses\n",
   );
 });

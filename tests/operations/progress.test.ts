@@ -1,0 +1,127 @@
+/**
+ * Progress of long work: MCP `notifications/progress` for a call that carries a progress token (seen
+ * by the SDK's own client over stdio), and progress lines plus a summary on stderr from the CLI.
+ * ZPM_PROGRESS_AFTER_MS=0 makes small work print its lines, so the tests need no large data.
+ */
+import { match, ok, strictEqual } from "node:assert/strict";
+// @deno-types="@modelcontextprotocol/sdk/client/index"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @deno-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { isolatedEnv, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
+
+/** A project whose default memory holds `n` facts and a snapshot `base` of them. */
+async function projectWithSnapshot(n: number): Promise<string> {
+  const dir = await tempProject();
+  const facts = Array.from({ length: n }, (_, i) => `item(${i}, 'name ${i}').`).join("\n");
+  await Deno.writeTextFile(`${dir}/facts.pl`, facts + "\n");
+  strictEqual((await runZpm(["import", "facts.pl"], { cwd: dir })).code, 0);
+  const saved = await runZpm(["save-snapshot", "--name", "base"], { cwd: dir });
+  strictEqual(saved.code, 0, saved.stderr);
+  return dir;
+}
+
+/** An SDK client on `zpm serve` in `dir`, over stdio. */
+async function sdkClient(dir: string, env: Record<string, string> = {}): Promise<Client> {
+  const { cmd, args } = zpmCommand(["serve"]);
+  const transport = new StdioClientTransport({
+    command: cmd,
+    args,
+    cwd: dir,
+    env: isolatedEnv(dir, env),
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "progress-test", version: "1" });
+  await client.connect(transport);
+  return client;
+}
+
+interface Seen {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+function textOf(r: unknown): string {
+  return ((r as { content: { text: string }[] }).content ?? []).map((c) => c.text).join("\n");
+}
+
+Deno.test("MCP: restore_snapshot and save_snapshot with a progress token send increasing notifications/progress", async () => {
+  const dir = await projectWithSnapshot(3000);
+  const client = await sdkClient(dir);
+  try {
+    const seen: Seen[] = [];
+    const r = await client.callTool({ name: "restore_snapshot", arguments: { name: "base" } }, undefined, {
+      onprogress: (p: Seen) => seen.push(p),
+    });
+    strictEqual(textOf(r), "Snapshot 'base' restored successfully.\n3000 clause(s) restored.");
+    // The SDK client handles notifications a tick after they arrive, so one sent just before the
+    // answer (the summary) may be dropped by it; the steps sent during the work are not.
+    ok(seen.length >= 1, `expected progress notifications, got ${JSON.stringify(seen)}`);
+    for (let i = 1; i < seen.length; i++) ok(seen[i].progress > seen[i - 1].progress, JSON.stringify(seen));
+    for (const s of seen) match(s.message ?? "", /^zpm: restoring snapshot 'base': /);
+    ok(seen.some((s) => /checking and loading 3000 clause\(s\)/.test(s.message ?? "")), JSON.stringify(seen));
+
+    const saves: Seen[] = [];
+    await client.callTool({ name: "save_snapshot", arguments: { name: "again" } }, undefined, {
+      onprogress: (p: Seen) => saves.push(p),
+    });
+    ok(saves.some((s) => s.message === "zpm: saving snapshot 'again': writing the knowledge base out"));
+
+    // A call without a token gets none, and still works.
+    const before = seen.length + saves.length;
+    const q = await client.callTool({ name: "query_logic", arguments: { goal: "item(2999, N)" } });
+    strictEqual(textOf(q), '[{"N":"name 2999"}]');
+    strictEqual(seen.length + saves.length, before);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("MCP: the first call to a memory reports its boot to the caller's progress token", async () => {
+  const dir = await tempProject();
+  strictEqual((await runZpm(["create-memory", "--name", "notes"], { cwd: dir })).code, 0);
+  strictEqual((await runZpm(["remember-fact", "--fact", "n(1)", "--memory", "notes"], { cwd: dir })).code, 0);
+  const client = await sdkClient(dir);
+  try {
+    const seen: Seen[] = [];
+    const r = await client.callTool(
+      { name: "query_logic", arguments: { goal: "n(X)", memory: "notes" } },
+      undefined,
+      {
+        onprogress: (p: Seen) => seen.push(p),
+      },
+    );
+    strictEqual(textOf(r), '[{"X":1}]');
+    ok(
+      seen.some((s) => s.message === "zpm: loading memory 'notes': 1/1 journal transactions replayed"),
+      JSON.stringify(seen),
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("CLI: long work prints progress lines and a summary on stderr; stdout stays the answer", async () => {
+  const dir = await projectWithSnapshot(2000);
+  const env = isolatedEnv(dir, { ZPM_PROGRESS_AFTER_MS: "0" });
+  const r = await runZpm(["restore-snapshot", "--name", "base"], { cwd: dir, env });
+  strictEqual(r.code, 0, r.stderr);
+  strictEqual(r.stdout, "Snapshot 'base' restored successfully.\n2000 clause(s) restored.\n");
+  match(r.stderr, /^zpm: loading memory 'default': loading a snapshot of 2000 clause\(s\) \(\d+\.\d s\)$/m);
+  match(r.stderr, /^zpm: loading memory 'default': ready in \d+\.\d s$/m);
+  match(r.stderr, /^zpm: restoring snapshot 'base': checking and loading 2000 clause\(s\) \(\d+\.\d s\)$/m);
+  match(r.stderr, /^zpm: restoring snapshot 'base': 2000 clause\(s\) in \d+\.\d s$/m);
+
+  // Journal replay reports transactions; without the setting, short work is silent.
+  const fresh = await tempProject();
+  await runZpm(["remember-fact", "--fact", "extra(1)"], { cwd: fresh });
+  const boot = await runZpm(["query-logic", "--goal", "extra(X)"], {
+    cwd: fresh,
+    env: isolatedEnv(fresh, { ZPM_PROGRESS_AFTER_MS: "0" }),
+  });
+  match(boot.stderr, /^zpm: loading memory 'default': 1\/1 journal transactions replayed \(\d+\.\d s\)$/m);
+  const quiet = await runZpm(["query-logic", "--goal", "extra(X)"], { cwd: fresh });
+  strictEqual(quiet.stderr, "");
+  strictEqual(quiet.stdout, '[{"X":1}]\n');
+});
