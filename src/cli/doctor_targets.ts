@@ -14,6 +14,8 @@ import {
 import {
   confinementProblem,
   defaultEntry,
+  GLOBAL_PATH_PREFIX,
+  globalKbDir,
   isDefaultMemory,
   isUserManaged,
   locate,
@@ -21,7 +23,7 @@ import {
   type MemoryLocation,
   needsExistingDir,
 } from "../project/memory_location.ts";
-import { isDir, type ProjectPaths, userDataDir } from "../project/root.ts";
+import { isDir, type ProjectPaths } from "../project/root.ts";
 
 /** One memory to examine. */
 export interface DoctorTarget {
@@ -68,7 +70,7 @@ export function readManifest(paths: ProjectPaths): { entries: MountEntry[]; prob
 export function doctorTargets(paths: ProjectPaths, entries: MountEntry[]): DoctorTarget[] {
   const all = entries.some((e) => isDefaultMemory(e.name)) ? entries : [defaultEntry(), ...entries];
   const out: DoctorTarget[] = all.map((entry) => {
-    const refused = confinementProblem(paths, entry, () => join(userDataDir(), "kb")) ?? undefined;
+    const refused = confinementProblem(paths, entry) ?? undefined;
     const missing = !refused && needsExistingDir(entry.name) && !isDir(memoryDir(paths, entry));
     return {
       entry,
@@ -96,7 +98,7 @@ export function doctorTargets(paths: ProjectPaths, entries: MountEntry[]): Docto
       const dir = join(base, name);
       if (seen.has(dir)) continue;
       seen.add(dir);
-      const path = scope === "project" ? `.zpm/kb/${name}` : dir;
+      const path = scope === "project" ? `.zpm/kb/${name}` : GLOBAL_PATH_PREFIX + name;
       const entry: MountEntry = { name, path, scope, mode: "rw" };
       out.push({ entry, mounted: false, location: locate(paths, entry) });
       names.add(name);
@@ -104,7 +106,7 @@ export function doctorTargets(paths: ProjectPaths, entries: MountEntry[]): Docto
   };
   scan(paths.kbDir, "project");
   try {
-    scan(join(userDataDir(), "kb"), "global");
+    scan(globalKbDir(), "global");
   } catch { /* no home directory */ }
   return out;
 }

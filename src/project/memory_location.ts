@@ -7,7 +7,10 @@
  *   manifest path `.zpm/kb/default` is upstream's nominal home (upstream creates the directory and
  *   so do we, for compatibility); it is always mounted, cannot be unmounted, and is never read-only.
  * - a project memory: everything in `.zpm/kb/<name>/`.
- * - a global memory: everything in `<user data dir>/kb/<name>/`.
+ * - a global memory: everything in `<user data dir>/kb/<name>/`. The manifest records it as
+ *   `$XDG_DATA_HOME/zpm/kb/<name>` ({@link GLOBAL_PATH_PREFIX}), resolved at run time from the user's data
+ *   directory, so a committed `.zpm/` works for a teammate; older absolute entries are still read, and
+ *   rewritten in the portable form the next time zpm writes the manifest.
  *
  * Confinement ({@link confinementProblem}): a manifest comes with the repository, so its paths are
  * untrusted. A project memory must live inside the project's `.zpm/`, a global one inside the
@@ -18,9 +21,40 @@
  */
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import type { MountEntry } from "./manifest.ts";
+import { userDataDir } from "./root.ts";
 
 /** The name of the memory every project has. */
 export const DEFAULT_MEMORY = "default";
+
+/** How a manifest names the user's global memory directory: `<prefix><name>`, resolved by {@link globalKbDir}. */
+export const GLOBAL_PATH_PREFIX = "$XDG_DATA_HOME/zpm/kb/";
+
+/** The user's directory of global memories, `<user data dir>/kb` (throws when there is no home directory). */
+export function globalKbDir(): string {
+  return join(userDataDir(), "kb");
+}
+
+/** The directory a global entry's path names: the portable form resolved, or an older absolute path as is. */
+function globalDir(path: string, base: () => string): string {
+  if (!path.startsWith(GLOBAL_PATH_PREFIX)) return path;
+  try {
+    return join(base(), path.slice(GLOBAL_PATH_PREFIX.length));
+  } catch {
+    return path; // no home directory: confinement refuses the entry
+  }
+}
+
+/** `e` with a global path inside the user's data directory written in the portable form. */
+export function portableEntry(e: MountEntry, base: () => string = globalKbDir): MountEntry {
+  if (e.scope !== "global" || !isAbsolute(e.path)) return e;
+  try {
+    const rel = relative(base(), normalize(e.path));
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return e;
+    return { ...e, path: GLOBAL_PATH_PREFIX + rel.split(sep).join("/") };
+  } catch {
+    return e; // no home directory: keep the entry as it is
+  }
+}
 
 /** The paths of a project that locate its memories. */
 export interface ProjectDirs {
@@ -73,6 +107,7 @@ export function projectDirsToCreate(p: ProjectDirs): string[] {
 /** The main directory of a manifest entry (the default memory's is `.zpm/data`). */
 export function memoryDir(p: ProjectDirs, e: MountEntry): string {
   if (isDefaultMemory(e.name)) return p.dataDir;
+  if (e.scope === "global") return globalDir(e.path, globalKbDir);
   return isAbsolute(e.path) ? e.path : join(p.root, e.path);
 }
 
@@ -88,12 +123,9 @@ export function placeMemory(
   p: ProjectDirs,
   name: string,
   scope: "project" | "global",
-  globalKbDir: () => string,
+  base: () => string = globalKbDir,
 ): { path: string; dir: string } {
-  if (scope === "global") {
-    const dir = join(globalKbDir(), name);
-    return { path: dir, dir };
-  }
+  if (scope === "global") return { path: GLOBAL_PATH_PREFIX + name, dir: join(base(), name) };
   return { path: `.zpm/kb/${name}`, dir: join(p.kbDir, name) };
 }
 
@@ -141,10 +173,14 @@ function inside(base: string, dir: string, strictly: boolean): boolean {
 
 /**
  * Why zpm refuses to use manifest entry `e`, or null when it may. The message names the entry and
- * the rule it breaks and says what to do. `globalKbDir` is the user's `<data dir>/kb` (it may throw
+ * the rule it breaks and says what to do. `globalBase` is the user's `<data dir>/kb` (it may throw
  * when there is no home directory). Checks the disk (lstat) for links on the way.
  */
-export function confinementProblem(p: ProjectDirs, e: MountEntry, globalKbDir: () => string): string | null {
+export function confinementProblem(
+  p: ProjectDirs,
+  e: MountEntry,
+  globalBase: () => string = globalKbDir,
+): string | null {
   const zpmDir = join(p.root, ".zpm");
   const what = `mounts.json entry '${e.name}' (path ${JSON.stringify(e.path)}, scope ${e.scope})`;
   const refuse = (problem: string, rule: string) =>
@@ -177,12 +213,14 @@ export function confinementProblem(p: ProjectDirs, e: MountEntry, globalKbDir: (
   }
   let base: string;
   try {
-    base = globalKbDir();
+    base = globalBase();
   } catch (err) {
     return refuse(`the user data directory is unknown (${(err as Error).message})`, globalRule);
   }
-  if (!isAbsolute(e.path)) return refuse("the path is not absolute", globalRule);
-  const dir = normalize(e.path);
+  if (!isAbsolute(e.path) && !e.path.startsWith(GLOBAL_PATH_PREFIX)) {
+    return refuse(`the path is neither ${GLOBAL_PATH_PREFIX}<name> nor absolute`, globalRule);
+  }
+  const dir = normalize(globalDir(e.path, () => base));
   if (!inside(base, dir, true)) return refuse(`the path is not inside ${base}`, globalRule);
   const link = linkOnTheWay(base, dir);
   return link ? refuse(link, globalRule) : null;

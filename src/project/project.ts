@@ -23,6 +23,7 @@ import {
   confinementProblem,
   DEFAULT_MEMORY,
   defaultEntry,
+  globalKbDir,
   isDefaultMemory,
   isUserManaged,
   locate,
@@ -30,6 +31,7 @@ import {
   MemoryError,
   needsExistingDir,
   placeMemory,
+  portableEntry,
   projectDirsToCreate,
 } from "./memory_location.ts";
 import { isDir, type ProjectPaths, projectPaths, userDataDir } from "./root.ts";
@@ -180,7 +182,7 @@ export class Project {
 
   private async saveManifest(entries: MountEntry[], why: string): Promise<void> {
     try {
-      await writeManifest(this.paths.manifest, entries);
+      await writeManifest(this.paths.manifest, entries.map((e) => portableEntry(e)));
       this.manifestStamp = this.stamp();
     } catch (e) {
       this.opts.log(`zpm: could not write ${this.paths.manifest} (${why}): ${(e as Error).message}`);
@@ -264,7 +266,7 @@ export class Project {
 
   /** Where a memory of the given scope lives. */
   memoryDirFor(name: string, scope: "project" | "global"): { path: string; dir: string } {
-    return placeMemory(this.paths, name, scope, () => join(userDataDir(), "kb"));
+    return placeMemory(this.paths, name, scope);
   }
 
   private async updateManifest(change: (entries: MountEntry[]) => MountEntry[]): Promise<void> {
@@ -279,7 +281,7 @@ export class Project {
   private confine(entries: MountEntry[]): Map<string, string> {
     const refused = new Map<string, string>();
     for (const e of entries) {
-      const problem = confinementProblem(this.paths, e, () => join(userDataDir(), "kb"));
+      const problem = confinementProblem(this.paths, e);
       if (problem) refused.set(e.name, problem);
     }
     return refused;
@@ -364,7 +366,7 @@ export class Project {
     };
     scan(this.paths.kbDir, "project");
     try {
-      scan(join(userDataDir(), "kb"), "global");
+      scan(globalKbDir(), "global");
     } catch { /* no home */ }
     return out;
   }

@@ -160,11 +160,28 @@ Deno.test("memories: a global memory created in one project is mounted from anot
     '[{"R":"always test"}]',
   );
   await b.close();
+  // Recorded without this user's absolute path, so the committed .zpm/ works for a teammate.
   const manifest = JSON.parse(await Deno.readTextFile(`${p2}/.zpm/mounts.json`));
   strictEqual(
     manifest.mounts.find((m: { name: string }) => m.name === "team").path,
-    `${home}/.xdg/zpm/kb/team`,
+    "$XDG_DATA_HOME/zpm/kb/team",
   );
+  const mate = await Deno.makeTempDir();
+  const mateEnv = isolatedEnv(mate);
+  const p3 = await tempProject();
+  strictEqual(
+    (await runZpm(["create-memory", "--name", "team", "--scope", "global"], { cwd: p3, env: mateEnv })).code,
+    0,
+  );
+  await runZpm(["remember-fact", "--fact", "rule_of(team, 'mate')", "--memory", "team"], {
+    cwd: p3,
+    env: mateEnv,
+  });
+  const q = await runZpm(["query-logic", "--goal", "rule_of(team, R)", "--memory", "team"], {
+    cwd: p2,
+    env: mateEnv,
+  });
+  strictEqual(q.stdout, '[{"R":"mate"}]\n', q.stderr);
 });
 
 Deno.test("memories: a running server sees memories created by another process", async () => {

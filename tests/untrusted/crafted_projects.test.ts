@@ -108,16 +108,31 @@ Deno.test("untrusted: manifest escapes are refused with the entry and rule; othe
   assert.deepStrictEqual(await treeHash(c.decoy), before);
 });
 
-Deno.test("untrusted: a global mount inside the user data dir stays accepted (absolute path)", async () => {
+Deno.test("untrusted: a global mount is recorded portably; an older absolute entry inside the user data dir stays accepted", async () => {
   const c = await craftedProject();
   const r = await zpm(c, ["create-memory", "--name", "shared", "--scope", "global"]);
   assert.deepStrictEqual(r.code, 0, said(r));
-  const manifest = await Deno.readTextFile(join(c.root, ".zpm/mounts.json"));
-  assert.match(manifest, new RegExp(`"path": "${join(c.base, ".xdg/zpm/kb/shared")}"`));
+  const manifestFile = join(c.root, ".zpm/mounts.json");
+  assert.match(await Deno.readTextFile(manifestFile), /"path": "\$XDG_DATA_HOME\/zpm\/kb\/shared"/);
   const w = await zpm(c, ["remember-fact", "--fact", "g(1)", "--memory", "shared"]);
   assert.deepStrictEqual(w.code, 0, said(w));
   const q = await zpm(c, ["query-logic", "--goal", "g(X)", "--memory", "shared"]);
   assert.match(q.stdout, /1/);
+
+  // As an older zpm (or upstream) wrote it: the absolute path. Read as is; made portable on the next write.
+  const doc = JSON.parse(await Deno.readTextFile(manifestFile));
+  doc.mounts.find((m: { name: string }) => m.name === "shared").path = join(c.base, ".xdg/zpm/kb/shared");
+  await Deno.writeTextFile(manifestFile, JSON.stringify(doc));
+  const old = await zpm(c, ["query-logic", "--goal", "g(X)", "--memory", "shared"]);
+  assert.match(old.stdout, /1/, said(old));
+  assert.deepStrictEqual((await zpm(c, ["create-memory", "--name", "other"])).code, 0);
+  assert.match(await Deno.readTextFile(manifestFile), /"path": "\$XDG_DATA_HOME\/zpm\/kb\/shared"/);
+
+  // The portable form cannot climb out of the user's directory.
+  doc.mounts.find((m: { name: string }) => m.name === "shared").path = "$XDG_DATA_HOME/zpm/kb/../../../decoy";
+  await Deno.writeTextFile(manifestFile, JSON.stringify(doc));
+  const climb = await zpm(c, ["query-logic", "--goal", "g(X)", "--memory", "shared"]);
+  assert.match(climb.stdout + climb.stderr, /refused: the path is not inside/);
 });
 
 Deno.test("untrusted: mounts.json linked outside is neither read for mounts nor replaced", async () => {
