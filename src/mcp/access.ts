@@ -4,6 +4,8 @@
  * `name:` cross-memory prefix of query goals — and cannot manage memories.
  */
 import type { Project } from "../project/project.ts";
+import { targetMemory } from "../project/memory_location.ts";
+import { crossMemoryGoal } from "../tools/queries.ts";
 import type { ToolSpec } from "../tools/types.ts";
 import type { Grant } from "./auth.ts";
 
@@ -25,11 +27,10 @@ export function refusal(grant: Grant, tool: ToolSpec, args: unknown, project: Pr
       allowed.join(", ")
     } and cannot call ${tool.name}.`;
   }
-  const target = typeof a.memory === "string" && a.memory !== "" ? a.memory : "default";
-  const targets = target === "__all__" ? ["__all__"] : [target];
-  const goal = typeof a.goal === "string" ? a.goal : null;
-  const prefix = goal ? /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])/.exec(goal) : null;
-  if (prefix && target === "default" && project.entry(prefix[1])) targets.push(prefix[1]);
+  const target = targetMemory(a.memory);
+  const targets = [target];
+  const cross = typeof a.goal === "string" ? crossMemoryGoal(target, a.goal, project) : null;
+  if (cross) targets.push(cross.memory);
   const denied = targets.find((m) => !allowed.includes(m));
   if (denied === undefined) return null;
   return `Forbidden: token '${grant.name}' may use only memories ${allowed.join(", ")}, not '${denied}'.`;

@@ -8,6 +8,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 // @deno-types="@modelcontextprotocol/sdk/types"
 import { CompleteRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { type MemoryReader, predicateNames, snapshotNames, visibleMemories } from "./memory_access.ts";
+import { targetMemory } from "../project/memory_location.ts";
 
 /** Most values one answer carries (the spec's limit). */
 const MAX_VALUES = 100;
@@ -21,7 +22,7 @@ interface CompleteParams {
 export function registerCompletion(server: Server, r: MemoryReader): void {
   server.setRequestHandler(CompleteRequestSchema, async (req: { params: CompleteParams }) => {
     const { name, value } = req.params.argument;
-    const memory = req.params.context?.arguments?.memory?.trim() || "default";
+    const memory = targetMemory(req.params.context?.arguments?.memory?.trim());
     const visible = await visibleMemories(r);
     let candidates: string[] = [];
     if (name === "memory") candidates = visible;

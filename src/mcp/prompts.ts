@@ -12,6 +12,7 @@ import {
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
 import { mayUse, type MemoryReader, readTool } from "./memory_access.ts";
+import { targetMemory } from "../project/memory_location.ts";
 
 interface PromptArg {
   name: string;
@@ -111,7 +112,7 @@ export function registerPrompts(server: Server, r: MemoryReader): void {
           throw new McpError(ErrorCode.InvalidParams, `Prompt ${p.name} needs argument '${a.name}'`);
         }
       }
-      args.memory = args.memory?.trim() || "default";
+      args.memory = targetMemory(args.memory?.trim());
       if (!mayUse(r.grant, args.memory)) {
         throw new McpError(
           ErrorCode.InvalidParams,

@@ -12,9 +12,10 @@ import {
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ProgressListener } from "../core/progress.ts";
-import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import { targetMemory } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
 import { callTool, findTool, TOOLS } from "../tools/registry.ts";
+import type { ToolSpec } from "../tools/types.ts";
 import { refusal } from "./access.ts";
 import { type Grant, OPEN_GRANT } from "./auth.ts";
 import { CallQueue } from "./call_queue.ts";
@@ -89,7 +90,7 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
         // One call at a time across all sessions: the engine and the journal see calls in arrival order.
         const progress = progressSender(req.params._meta?.progressToken, extra.sendNotification);
         const r = await queue.run(() => callTool(tool, { project, progress }, req.params.arguments));
-        if (!tool.hints.readOnly && !r.isError) changedMemories(tool.name, req.params.arguments, shared);
+        if (!tool.hints.readOnly && !r.isError) changedMemory(tool, req.params.arguments, shared);
         const structuredContent = r.isError ? undefined : structuredOf(tool, r.texts[0]);
         return {
           content: r.texts.map((text) => ({ type: "text" as const, text })),
@@ -133,10 +134,8 @@ function progressSender(
   };
 }
 
-/** Tell the watcher which memory a successful write changed (every memory for memory-management tools). */
-function changedMemories(tool: string, args: unknown, shared: ServerShared): void {
+/** Tell the watcher which memory a successful write by a memory-aware tool changed. */
+function changedMemory(tool: ToolSpec, args: unknown, shared: ServerShared): void {
   const a = args && typeof args === "object" ? args as Record<string, unknown> : {};
-  const named = typeof a.memory === "string" && a.memory !== "" ? a.memory : DEFAULT_MEMORY;
-  const spec = findTool(tool);
-  if (spec?.memory) shared.watcher.changed(named);
+  if (tool.memory) shared.watcher.changed(targetMemory(a.memory));
 }

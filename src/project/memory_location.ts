@@ -89,6 +89,11 @@ export class MemoryError extends Error {
   }
 }
 
+/** The memory a call targets: its `memory` argument, or the default memory when that is missing, not a string or "". */
+export function targetMemory(memory: unknown): string {
+  return typeof memory === "string" && memory !== "" ? memory : DEFAULT_MEMORY;
+}
+
 /** True for the default memory. */
 export function isDefaultMemory(name: string): boolean {
   return name === DEFAULT_MEMORY;

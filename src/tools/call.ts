@@ -1,5 +1,5 @@
 /** Calling a tool the same way from MCP, the CLI and tests: check arguments, run, map failures. */
-import { DEFAULT_MEMORY } from "../project/memory_location.ts";
+import { targetMemory } from "../project/memory_location.ts";
 import type { ProgressListener } from "../core/progress.ts";
 import type { Project } from "../project/project.ts";
 import { validate } from "./args.ts";
@@ -19,7 +19,7 @@ export async function callTool(
   const given: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
   try {
     const args = validate(paramsOf(tool), given);
-    const memory = typeof args.memory === "string" && args.memory !== "" ? args.memory : DEFAULT_MEMORY;
+    const memory = targetMemory(args.memory);
     return await tool.run({ project: ctx.project, memory, progress: ctx.progress }, args);
   } catch (e) {
     if (e instanceof ToolFailure) {

@@ -1,4 +1,5 @@
 /** Read-only tools: echo, query_logic, trace_dependency, verify_consistency, explain_why, schema. */
+import type { Project } from "../project/project.ts";
 import { isDefaultMemory } from "../project/memory_location.ts";
 import { display, notBlank } from "./args.ts";
 import { readOp } from "./engine_calls.ts";
@@ -49,12 +50,11 @@ export const queryLogic = defineTool({
   async run(ctx, a) {
     const limits = ctx.project.limits;
     const limit = a.limit ?? limits.defaultSolutions;
-    // Cross-memory read: a leading `name:` naming a mounted memory runs the rest there.
     let text = a.goal;
-    const prefix = /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])([^]*)$/.exec(a.goal);
-    if (prefix && isDefaultMemory(ctx.memory) && ctx.project.entry(prefix[1])) {
-      ctx = { ...ctx, memory: prefix[1] };
-      text = prefix[2];
+    const cross = crossMemoryGoal(ctx.memory, a.goal, ctx.project);
+    if (cross) {
+      ctx = { ...ctx, memory: cross.memory };
+      text = cross.goal;
     }
     const r = await readOp(
       ctx,
@@ -214,4 +214,18 @@ async function boundedRead<Op extends "trace" | "verify">(
   const limits = ctx.project.limits;
   const args = [text, limits.defaultSolutions, limits.inferenceLimit] as OpArgs<Op>;
   return await readOp(ctx, op, args, (e) => refuse(`${failure}: ${e}`));
+}
+
+/**
+ * Cross-memory read: a goal sent to the default memory whose leading `name:` names a mounted memory
+ * runs the rest of the goal there. Returns that memory and goal, or null. Token checks use the same rule.
+ */
+export function crossMemoryGoal(
+  target: string,
+  goal: string,
+  project: Pick<Project, "entry">,
+): { memory: string; goal: string } | null {
+  const prefix = /^\s*([a-z][A-Za-z0-9_]*)\s*:(?![-=])([^]*)$/.exec(goal);
+  if (!prefix || !isDefaultMemory(target) || !project.entry(prefix[1])) return null;
+  return { memory: prefix[1], goal: prefix[2] };
 }
