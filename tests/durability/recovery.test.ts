@@ -70,21 +70,25 @@ Deno.test("recovery: at every byte offset the journal reader keeps exactly the c
 async function bootReal(
   template: string,
   bytes: Uint8Array,
-): Promise<{ ts: number[]; writable: boolean; after: Uint8Array }> {
+): Promise<{ ts: number[]; writable: boolean; after: Uint8Array; reread: number[] }> {
   const dir = await Deno.makeTempDir({ prefix: "zpm-test-" });
   await new Deno.Command("cp", { args: ["-a", `${template}/.zpm`, dir] }).output();
   await Deno.writeFile(`${dir}/.zpm/data/journal.wal`, bytes);
-  const q = await runZpm(["query-logic", "--goal", "t(N, _)", "--limit", "1000"], {
-    cwd: dir,
-    env: env(dir),
-  });
-  strictEqual(q.code, 0, q.stderr);
-  // The answer is the first line; an empty journal adds a "warning: t/2 has no clauses" line.
-  const ts = (JSON.parse(q.stdout.split("\n")[0]) as { N: number }[]).map((s) => s.N);
+  const read = async () => {
+    const q = await runZpm(["query-logic", "--goal", "t(N, _)", "--limit", "1000"], {
+      cwd: dir,
+      env: env(dir),
+    });
+    strictEqual(q.code, 0, q.stderr);
+    // The answer is the first line; an empty journal adds a "warning: t/2 has no clauses" line.
+    return (JSON.parse(q.stdout.split("\n")[0]) as { N: number }[]).map((s) => s.N);
+  };
+  const ts = await read();
   const w = await runZpm(["remember-fact", "--fact", "t(999, after)"], { cwd: dir, env: env(dir) });
   const after = await Deno.readFile(`${dir}/.zpm/data/journal.wal`);
+  const reread = w.code === 0 ? await read() : ts;
   await Deno.remove(dir, { recursive: true });
-  return { ts, writable: w.code === 0, after };
+  return { ts, writable: w.code === 0, after, reread };
 }
 
 Deno.test("recovery: the real program boots a deterministic sample of cut and bit-flipped journals with the expected state", async () => {
@@ -109,7 +113,7 @@ Deno.test("recovery: the real program boots a deterministic sample of cut and bi
     while (next < cases.length) {
       const { what, data } = cases[next++];
       const scan = scanJournal(data); // proven above at every offset
-      const { ts, writable, after } = await bootReal(template, data);
+      const { ts, writable, after, reread } = await bootReal(template, data);
       deepStrictEqual(ts, expectedAfter(scan.transactions.length), `${what}: state`);
       const repairable = scan.damage === null || scan.damage.kind === "torn-tail";
       strictEqual(writable, repairable, `${what}: a write is accepted only without mid-log damage`);
@@ -117,6 +121,7 @@ Deno.test("recovery: the real program boots a deterministic sample of cut and bi
         const again = scanJournal(after);
         strictEqual(again.damage, null, `${what}: journal clean after the write`);
         strictEqual(again.transactions.length, scan.transactions.length + 1, `${what}: one more transaction`);
+        deepStrictEqual(reread, [...ts, 999], `${what}: the new fact is read back after a fresh boot`);
       } else deepStrictEqual(after, data, `${what}: a damaged journal is left as it was`);
     }
   };

@@ -8,7 +8,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { isolatedEnv, McpClient, tempProject } from "../helpers/zpm.ts";
 import { PgJournalStore } from "../../src/persistence/pg_store.ts";
-import { type PgCluster, startCluster } from "./cluster.ts";
+import { findPgBin, type PgCluster, startCluster } from "./cluster.ts";
 
 const PER_SERVER = 100;
 /** Servers on one database (the issue asks 4 servers x 100 writes). */
@@ -55,11 +55,13 @@ let cluster: PgCluster | null = null;
 
 Deno.test({
   name: "postgres: servers on separate projects share one memory through the database",
+  // Without PostgreSQL the test is reported as ignored (after startCluster's loud warning), not as passed.
+  ignore: findPgBin() === null,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
     cluster = await startCluster();
-    if (!cluster) return;
+    if (!cluster) throw new Error("the throwaway PostgreSQL cluster did not start");
     const url = cluster.url;
     const dirs = await Promise.all(Array.from({ length: SERVERS }, () => tempProject()));
     const servers = await Promise.all(dirs.map((d) => server(d, url)));
@@ -192,3 +194,5 @@ Deno.test({
     }
   },
 });
+
+if (findPgBin() === null) await startCluster(); // prints the loud "SKIPPING" warning
