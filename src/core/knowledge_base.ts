@@ -275,9 +275,9 @@ export class KnowledgeBase {
     return await this.replica.store.listSnapshots();
   }
 
-  /** Size of the active journal in its store's unit (bytes for the file store; 0 if missing). */
-  async journalSize(): Promise<number> {
-    return (await this.replica.store.head())?.end ?? 0;
+  /** Size of the active journal in its store's unit (bytes for a file, transactions in a database; 0 if missing). */
+  async journalSize(): Promise<{ size: number; unit: string }> {
+    return { size: (await this.replica.store.head())?.end ?? 0, unit: this.replica.store.unit };
   }
 
   /** Number of stored transactions (lines, damaged ones included) since the last snapshot. */

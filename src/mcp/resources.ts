@@ -178,7 +178,9 @@ export class ChangeWatcher {
   private async head(memory: string): Promise<number> {
     try {
       // Through the queue: opening a memory must not race a tool call that opens or unmounts it.
-      return await this.queue.run(async () => (await this.project.use(memory, "read")).journalSize());
+      return await this.queue.run(async () =>
+        (await (await this.project.use(memory, "read")).journalSize()).size
+      );
     } catch {
       return -1;
     }

@@ -24,6 +24,8 @@ import { listSnapshots, type SnapshotInfo } from "./snapshot_file.ts";
 export class FileJournalStore implements JournalStore {
   /** The journal files (lock, append, cut, rotate, reap). */
   readonly files: JournalFiles;
+  /** Positions are byte offsets in journal.wal. */
+  readonly unit = "bytes";
 
   /** Store for the journal in `dataDir` and snapshots in `snapshotDir`; touches nothing on disk. */
   constructor(readonly dataDir: string, readonly snapshotDir: string) {

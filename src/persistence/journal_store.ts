@@ -67,6 +67,8 @@ export interface JournalArchive {
 export interface JournalStore {
   /** Human-readable location of the active journal, for messages (e.g. a path). */
   readonly location: string;
+  /** What positions (`head().end`) count: bytes of a journal file, or stored transactions. */
+  readonly unit: "bytes" | "transactions";
   /** Run `fn` holding the store's lock (exclusive for writers, shared for readers). */
   withLock<T>(exclusive: boolean, fn: () => Promise<T>): Promise<T>;
   /** The current head, or null when there is no journal yet. Cheap: called before every call. */

@@ -37,6 +37,8 @@ type Conn = Sql;
 
 /** A {@link JournalStore} for memory `memory` in the PostgreSQL database at `url`. */
 export class PgJournalStore implements JournalStore {
+  /** Positions are transaction sequence numbers. */
+  readonly unit = "transactions";
   private readonly sql: Sql;
   /** The writer's single connection (holds the advisory lock; reconnects by itself). */
   private lockSql: Sql;

@@ -79,11 +79,12 @@ export const getPersistenceStatus = defineTool({
     const kb = await ctx.project.memory(DEFAULT_MEMORY);
     await kb.refresh();
     const snaps = await kb.snapshots();
+    const journal = await kb.journalSize();
     const lines = [
       `status: ${kb.damage ? "degraded" : kb.status}`,
       `dir: ${kb.opts.dataDir}`,
       `last_snapshot: ${snaps[0]?.name ?? "none"}`,
-      `journal_size: ${await kb.journalSize()} bytes`,
+      `journal_size: ${journal.size} ${journal.unit}`,
     ];
     if (kb.status === "degraded") lines.push(`reason: ${kb.degradedReason}`);
     if (kb.damage) {

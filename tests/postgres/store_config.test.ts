@@ -45,6 +45,7 @@ Deno.test({
         const status = await zpm(a, "get-persistence-status");
         ok(status.includes(`store: ${cluster.url} memory 'default'`), status);
         ok(status.includes("store_health: reachable"), status);
+        ok(/^journal_size: \d+ transactions$/m.test(status), status);
       });
 
       await t.step("store migrate: identical answers, then a second migration is refused", async () => {
