@@ -16,6 +16,7 @@ import { registerStoreGroup } from "./store_group.ts";
 import { registerTransfer } from "./transfer.ts";
 import { type Format, renderResult } from "./render.ts";
 import { registerUpgrade } from "../upgrade/command.ts";
+import { writeStderr, writeStdout } from "../io/output.ts";
 
 /** kebab-case of a snake_case name. */
 export function kebab(name: string): string {
@@ -27,12 +28,6 @@ function parseInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is out of range.`);
   return n;
-}
-
-function writeOut(text: string) {
-  const bytes = new TextEncoder().encode(text);
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }
 
 /** Exit code a command asks for. */
@@ -63,7 +58,7 @@ function addToolCommand(program: Command, tool: ToolSpec) {
         exitCode = 1;
         return;
       }
-      writeOut(renderResult(r, opts.format as Format));
+      writeStdout(renderResult(r, opts.format as Format));
       exitCode = r.isError ? 1 : 0;
     } finally {
       await project.close();
@@ -123,9 +118,9 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  program.command("version").description("print the version").action(() => writeOut(`zpm ${VERSION}\n`));
+  program.command("version").description("print the version").action(() => writeStdout(`zpm ${VERSION}\n`));
   program.command("init").description("create .zpm/ in the current directory").action(() => {
-    writeOut(
+    writeStdout(
       initProject(userCwd())
         ? "Initialized .zpm/ project directory\n"
         : ".zpm/ project directory already initialized\n",
@@ -202,7 +197,7 @@ export function buildProgram(): Command {
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length === 0) {
-    Deno.stderr.writeSync(new TextEncoder().encode(program.helpInformation()));
+    writeStderr(program.helpInformation());
     return 1;
   }
   exitCode = 0;

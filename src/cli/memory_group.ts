@@ -5,6 +5,7 @@ import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
 import { renderResult } from "./render.ts";
 import { isStoreUrl, redact } from "../persistence/pg_url.ts";
+import { writeStdout } from "../io/output.ts";
 
 /** Add the group; `setExit` records the exit code. */
 export function registerMemoryGroup(program: Command, setExit: (code: number) => void): void {
@@ -44,7 +45,7 @@ export function registerMemoryGroup(program: Command, setExit: (code: number) =>
           return;
         }
         if (opts.store && !r.isError && name !== undefined) await project.setMemoryStore(name, opts.store);
-        Deno.stdout.writeSync(new TextEncoder().encode(renderResult(r, "text")));
+        writeStdout(renderResult(r, "text"));
         setExit(r.isError ? 1 : 0);
       } finally {
         await project.close();

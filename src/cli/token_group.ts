@@ -1,12 +1,7 @@
 /** `zpm token create|list|revoke`: bearer tokens for `zpm serve --http` (only hashes are stored). */
 import { type Command, Option } from "commander";
 import { defaultTokenFile, hashToken, loadTokens, newToken, saveTokens } from "../mcp/auth.ts";
-
-function out(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
-}
+import { writeStderr, writeStdout as out } from "../io/output.ts";
 
 /** Register the token group on `program`; `fail(code)` sets the exit code. */
 export function registerTokenGroup(program: Command, fail: (code: number) => void): void {
@@ -42,11 +37,7 @@ export function registerTokenGroup(program: Command, fail: (code: number) => voi
       });
       saveTokens(file, tokens);
       out(`${token}\n`);
-      Deno.stderr.writeSync(
-        new TextEncoder().encode(
-          `zpm: token '${name}' (${o.mode}) stored in ${file}; it is shown only once\n`,
-        ),
-      );
+      writeStderr(`zpm: token '${name}' (${o.mode}) stored in ${file}; it is shown only once\n`);
     });
   group.command("list").description("list tokens (names, modes, memories; never the tokens)")
     .addOption(fileOpt())
@@ -65,7 +56,7 @@ export function registerTokenGroup(program: Command, fail: (code: number) => voi
       const tokens = loadTokens(file);
       const kept = tokens.filter((t) => t.name !== name);
       if (kept.length === tokens.length) {
-        Deno.stderr.writeSync(new TextEncoder().encode(`zpm token revoke: no token named '${name}'\n`));
+        writeStderr(`zpm token revoke: no token named '${name}'\n`);
         fail(1);
         return;
       }

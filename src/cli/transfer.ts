@@ -16,6 +16,7 @@ import type { KnowledgeBase } from "../core/knowledge_base.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
 import { Progress } from "../core/progress.ts";
+import { writeStdout } from "../io/output.ts";
 
 /** Clauses per journal transaction of an import. */
 export const IMPORT_CHUNK = 5000;
@@ -132,8 +133,7 @@ async function exportMemory(
     await writeFileAtomic(output, text);
     log(`zpm export: wrote ${r.value.clauses} clause(s) of memory '${memory}' to ${output}`);
   } else {
-    const bytes = new TextEncoder().encode(text);
-    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    writeStdout(text);
   }
   progress.done(`${r.value.clauses} clauses`);
   return 0;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { writeStderr } from "../io/output.ts";
 
 /** One progress update for a listener; `progress` increases with every update. */
 export interface ProgressUpdate {
@@ -103,7 +104,7 @@ export class Progress {
 }
 
 function stderrLine(line: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+  writeStderr(line + "\n");
 }
 
 /** Where the work under way is visible to the code it calls (replay batches report to it). */

@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { readLines } from "../io/lines.ts";
 import { WasmEngine } from "./wasm_engine.ts";
 import type { EngineReply } from "./types.ts";
+import { writeStdout } from "../io/output.ts";
 
 /** Exit code used when the WASM instance died (out of memory, trap): the parent rebuilds. */
 export const ENGINE_CRASH_EXIT = 70;
@@ -29,13 +30,7 @@ export async function runEngineHost(maxKbBytes: number): Promise<void> {
   } catch { /* no usable state: start from source */ }
   let made: Uint8Array | null = null;
   const engine = await WasmEngine.create(maxKbBytes, state, want ? (s) => (made = s) : undefined);
-  const out = Deno.stdout;
-  const enc = new TextEncoder();
-  const write = (o: unknown) => {
-    const bytes = enc.encode(JSON.stringify(o) + "\n");
-    let off = 0;
-    while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
-  };
+  const write = (o: unknown) => writeStdout(JSON.stringify(o) + "\n");
   // A state made from source goes to the parent, which may write the cache (this process may not).
   const fresh = made as Uint8Array | null;
   write(fresh ? { ready: true, state: Buffer.from(fresh).toString("base64") } : { ready: true });

@@ -1,10 +1,11 @@
 /** Diagnostics: one line to stderr, and to every tap (e.g. MCP log notifications). */
+import { writeStderr } from "./output.ts";
 
 const logTaps = new Set<(message: string) => void>();
 
 /** Write a diagnostic line to stderr (and to every tap, e.g. MCP log notifications). */
 export function log(message: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(message + "\n"));
+  writeStderr(message + "\n");
   for (const tap of logTaps) tap(message);
 }
 

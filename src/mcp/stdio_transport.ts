@@ -8,6 +8,7 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types";
 import { errorResponse } from "./request_guard.ts";
+import { type SyncWriter, writeText } from "../io/output.ts";
 
 /** Largest accepted message line in bytes (8 MiB); a longer line is skipped and answered with -32700. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -21,11 +22,10 @@ export class StdioLineTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  private readonly enc = new TextEncoder();
 
   constructor(
     private readonly input: ReadableStream<Uint8Array> = Deno.stdin.readable,
-    private readonly output: { writeSync(p: Uint8Array): number } = Deno.stdout,
+    private readonly output: SyncWriter = Deno.stdout,
   ) {}
 
   /** Begin reading; resolves immediately (reading continues in the background until EOF). */
@@ -79,9 +79,7 @@ export class StdioLineTransport implements Transport {
   }
 
   private write(message: JSONRPCMessage) {
-    const bytes = this.enc.encode(JSON.stringify(message) + "\n");
-    let off = 0;
-    while (off < bytes.length) off += this.output.writeSync(bytes.subarray(off));
+    writeText(this.output, JSON.stringify(message) + "\n");
   }
 
   /** Write one message as a line on stdout (synchronously, so messages never interleave). */

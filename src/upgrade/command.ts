@@ -8,7 +8,7 @@
  */
 import { type Command, CommanderError, Option } from "commander";
 import { UpgradeError } from "./errors.ts";
-import { writeText } from "./output.ts";
+import { writeText } from "../io/output.ts";
 import { PLATFORMS } from "./platform.ts";
 import { DEFAULT_API } from "./releases.ts";
 import { runUpgrade } from "./run.ts";

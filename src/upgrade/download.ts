@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { writeAll } from "../io/files.ts";
 import { reason, UpgradeError } from "./errors.ts";
 import { get, httpError } from "./http.ts";
-import { writeText } from "./output.ts";
+import { writeText } from "../io/output.ts";
 import type { Asset } from "./releases.ts";
 
 function mib(n: number): string {
