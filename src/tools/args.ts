@@ -116,7 +116,6 @@ function integerValue(p: Param, v: unknown): Value {
     return p.default;
   }
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    if (p.loose) return p.default;
     throw invalid(`'${p.name}' must be an integer (got ${typeName(v)})`);
   }
   const min = p.minimum ?? -Infinity;

@@ -41,8 +41,6 @@ export interface Param {
   readonly maximum?: number;
   /** The value a handler sees when the argument is missing (or counts as missing). */
   readonly default?: string | number | boolean;
-  /** An integer of the wrong type counts as missing instead of being refused. */
-  readonly loose?: boolean;
   /**
    * A string outside `enum`: "default" counts as missing; a function gives the plain refusal text
    * (a "message" failure); when absent it is refused as InvalidArguments.
