@@ -174,10 +174,14 @@ export class KnowledgeBase {
     if (writer) this.replica.assertWritable();
   }
 
-  /** A read operation: catch up with other processes, then run with the deadline. */
-  async read<Op extends OpName>(op: Op, args: OpArgs<Op>): Promise<EngineReply<OpReply<Op>>> {
+  /** A read operation: catch up with other processes, then run with the deadline (0: none, for bulk work). */
+  async read<Op extends OpName>(
+    op: Op,
+    args: OpArgs<Op>,
+    deadlineMs = this.opts.limits.timeoutMs,
+  ): Promise<EngineReply<OpReply<Op>>> {
     await this.refresh();
-    return await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
+    return await this.supervisor.call(op, args, deadlineMs);
   }
 
   /** Catch up on other processes' commits (best effort; a lock problem only logs). */
