@@ -51,7 +51,7 @@ Deno.test("standalone: a bundle outside the checkout runs the CLI and serves MCP
       `--allow-write=${dir}`,
       "--allow-env",
       `--allow-run=${Deno.execPath()}`,
-      "--allow-sys=osRelease",
+      "--allow-sys=osRelease,uid",
       bundle,
     ],
     host: `${Deno.execPath()} run --quiet --no-prompt --no-config file://${bundle} __engine-host`,
