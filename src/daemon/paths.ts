@@ -85,7 +85,14 @@ function stampOf(path: string): string {
 
 /** Size, time and inode of every file under `dir` (the program's sources when run from source). */
 function treeStamp(dir: string, out: string[]): void {
-  for (const e of Deno.readDirSync(dir)) {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    out.push(`${dir}=-`);
+    return;
+  }
+  for (const e of entries) {
     const path = join(dir, e.name);
     if (e.isDirectory) treeStamp(path, out);
     else out.push(`${path}=${stampOf(path)}`);
@@ -94,18 +101,20 @@ function treeStamp(dir: string, out: string[]): void {
 
 let build: string | null = null;
 
-/** This program's build: the binary (compiled), or Deno plus every source file and the config (from source). */
+/**
+ * This program's build: the binary (compiled), the bundle file, or Deno plus every source file under
+ * src/ and the config beside it (run from source), so an edited checkout never uses an older engine.
+ */
 export function buildId(): string {
   if (build) return build;
   const parts = [VERSION, Deno.version.deno, Deno.execPath(), stampOf(Deno.execPath())];
-  const main = new URL(Deno.mainModule);
-  if (!Deno.build.standalone && main.protocol === "file:") {
-    const src = new URL(".", main).pathname;
-    treeStamp(src, parts);
-    for (const f of ["deno.json", "deno.lock"]) {
-      parts.push(stampOf(new URL(`../${f}`, new URL(".", main)).pathname));
-    }
-  } else parts.push(Deno.mainModule);
+  const here = new URL(import.meta.url);
+  if (Deno.build.standalone || here.protocol !== "file:") parts.push(Deno.mainModule);
+  else if (import.meta.url === Deno.mainModule) parts.push(stampOf(here.pathname)); // a single-file bundle
+  else {
+    treeStamp(new URL("../", here).pathname, parts);
+    for (const f of ["deno.json", "deno.lock"]) parts.push(stampOf(new URL(`../../${f}`, here).pathname));
+  }
   return build = parts.join("\n");
 }
 
