@@ -15,6 +15,7 @@ import { type OpenOptions, Project } from "../project/project.ts";
 import { limitsFromEnv } from "../core/limits.ts";
 import { VERSION } from "../version.ts";
 import { buildId } from "./paths.ts";
+import { TOOL_COMMANDS } from "../tools/names.ts";
 import { readLine, type Request, STARTED, writeText } from "./wire.ts";
 
 /** Idle time before the warm engine stops (ms), from `ZPM_DAEMON_IDLE_MS`. */
@@ -127,12 +128,16 @@ export async function runDaemon(args: string[]): Promise<number> {
     }
     await writeText(conn, STARTED + "\n");
     const out = { stdout: "", stderr: "", code: 1 };
+    const t0 = performance.now();
     captureOutput({ out: (t) => (out.stdout += t), err: (t) => (out.stderr += t) });
     try {
       out.code = await runCli(req.argv);
     } finally {
       captureOutput(background);
     }
+    // The command's name only: its arguments are the user's data.
+    const name = req.argv.find((a) => !a.startsWith("-") && TOOL_COMMANDS.has(a)) ?? "?";
+    log(`zpm warm engine: ${name} exit ${out.code} (${(performance.now() - t0).toFixed(1)} ms)`);
     // Tests only: a pause between running the command and answering, to kill the engine in between.
     const delay = Number(Deno.env.get("ZPM_TEST_DAEMON_DELAY_MS") ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));

@@ -102,7 +102,12 @@ Deno.test("daemon: tool commands print the same bytes and exit codes with and wi
       const b = await warm.run(args);
       same(cold.dir, a, warm.dir, b, args.join(" "));
     }
-    ok(await warm.pid(), "the warm engine answered");
+    ok(await warm.pid(), "the warm engine runs");
+    // Its log has a line per command it answered: all of them went through it.
+    const logs = [...Deno.readDirSync(warm.sockets)].filter((e) => e.name.endsWith(".log"));
+    strictEqual(logs.length, 1);
+    const answered = Deno.readTextFileSync(join(warm.sockets, logs[0].name)).match(/ exit \d+ \(/g) ?? [];
+    strictEqual(answered.length, steps.length, "every command was answered by the warm engine");
     strictEqual(await cold.pid(), null, "ZPM_DAEMON=off started no warm engine");
     // The journal is the truth: a command run without the warm engine sees what it wrote, and vice versa.
     strictEqual((await warm.run(["remember-fact", "--fact", "p(3)"], "off")).code, 0);
