@@ -100,17 +100,22 @@ function lostWrite(name: string): number {
  * after writing the command's output, or null when the caller must run the command itself.
  */
 export async function warmCall(argv: string[]): Promise<number | null> {
-  if (!daemonEnabled() || Deno.env.get("ZPM_CLI_INPROCESS") === "1") return null;
-  const command = toolCommandOf(argv);
-  if (!command) return null;
-  const permissions = permissionFlags();
-  if (!permissions) return null;
-  const resolved = await resolveTarget(command.project, permissions);
-  if (!("target" in resolved)) return null;
-  const { target } = resolved;
-  const conn = await connectSocket(target.socket) ?? await startDaemon(target, permissions);
-  if (!conn) return null;
-  const reply: Exchange = await exchange(conn, { op: "call", build: target.build, argv, cwd: Deno.cwd() });
+  let reply: Exchange;
+  let command: ToolCommand | null;
+  try {
+    if (!daemonEnabled() || Deno.env.get("ZPM_CLI_INPROCESS") === "1") return null;
+    command = toolCommandOf(argv);
+    const permissions = command && permissionFlags();
+    if (!command || !permissions) return null;
+    const resolved = await resolveTarget(command.project, permissions);
+    if (!("target" in resolved)) return null;
+    const { target } = resolved;
+    const conn = await connectSocket(target.socket) ?? await startDaemon(target, permissions);
+    if (!conn) return null;
+    reply = await exchange(conn, { op: "call", build: target.build, argv, cwd: Deno.cwd() });
+  } catch {
+    return null; // anything unexpected before the command started: run it here
+  }
   if (reply.kind === "answer") {
     if (reply.stdout) writeStdout(reply.stdout);
     if (reply.stderr) writeStderr(reply.stderr);
