@@ -121,6 +121,24 @@ Deno.test("daemon: tool commands print the same bytes and exit codes with and wi
   }
 });
 
+Deno.test("daemon: first commands at once start one warm engine; none holds the caller's pipes", async () => {
+  const t = await setup({ ZPM_DAEMON_IDLE_MS: "300000" });
+  try {
+    // If the warm engine kept the first caller's stdout/stderr open, these would wait for its idle stop (5 min).
+    const t0 = Date.now();
+    const rs = await Promise.all([1, 2, 3].map((i) => t.run(["remember-fact", "--fact", `c(${i})`])));
+    ok(Date.now() - t0 < 120_000, "hang bound: the callers' pipes were closed");
+    for (const [i, r] of rs.entries()) strictEqual(r.stdout, `Asserted: c(${i + 1})\n`, r.stderr);
+    const names = [...Deno.readDirSync(t.sockets)].map((e) => e.name).sort();
+    strictEqual(names.filter((n) => n.endsWith(".sock")).length, 1, names.join(" "));
+    const log = Deno.readTextFileSync(join(t.sockets, names.find((n) => n.endsWith(".log"))!));
+    strictEqual(log.match(/ exit 0 \(/g)?.length, 3, log);
+    strictEqual(log.match(/zpm warm engine: pid /g)?.length, 1, log);
+  } finally {
+    await t.stop();
+  }
+});
+
 Deno.test("daemon: a stale socket and a killed warm engine are replaced; the call works", async () => {
   const t = await setup();
   try {
