@@ -1,7 +1,7 @@
 /**
  * The CLI side of the warm engine: a plain tool command (`zpm query-logic ...`) is sent over a Unix socket
  * to a per-project engine that stays up between commands, which runs the very same CLI code and sends back
- * the command's stdout, stderr and exit code. Never required: whenever the warm engine is off, missing,
+ * the command's output (stdout and stderr, in order) and exit code. Never required: whenever the warm engine is off, missing,
  * of another build, or fails before it starts the command, the caller runs the command itself (null).
  *
  * Loads no engine, MCP or database module: this is the fast path.
@@ -117,8 +117,7 @@ export async function warmCall(argv: string[]): Promise<number | null> {
     return null; // anything unexpected before the command started: run it here
   }
   if (reply.kind === "answer") {
-    if (reply.stdout) writeStdout(reply.stdout);
-    if (reply.stderr) writeStderr(reply.stderr);
+    for (const [fd, text] of reply.output) (fd === 1 ? writeStdout : writeStderr)(text);
     return reply.code;
   }
   // Not started (refused, another build, gone before it began): nothing ran, so run it here.

@@ -16,7 +16,7 @@ import { limitsFromEnv } from "../core/limits.ts";
 import { VERSION } from "../version.ts";
 import { buildId } from "./paths.ts";
 import { TOOL_COMMANDS } from "../tools/names.ts";
-import { readLine, type Request, STARTED, writeText } from "./wire.ts";
+import { type Answer, readLine, type Request, STARTED, writeText } from "./wire.ts";
 
 /** Idle time before the warm engine stops (ms), from `ZPM_DAEMON_IDLE_MS`. */
 export function idleMs(): number {
@@ -127,9 +127,15 @@ export async function runDaemon(args: string[]): Promise<number> {
       return await writeText(conn, JSON.stringify({ refused: `no directory ${req.cwd}` }) + "\n");
     }
     await writeText(conn, STARTED + "\n");
-    const out = { stdout: "", stderr: "", code: 1 };
+    const out: Answer = { output: [], code: 1 };
     const t0 = performance.now();
-    captureOutput({ out: (t) => (out.stdout += t), err: (t) => (out.stderr += t) });
+    // Pieces in order, so `2>&1` interleaves as it does without the warm engine.
+    const put = (fd: 1 | 2, text: string) => {
+      const last = out.output.at(-1);
+      if (last?.[0] === fd) last[1] += text;
+      else out.output.push([fd, text]);
+    };
+    captureOutput({ out: (t) => put(1, t), err: (t) => put(2, t) });
     try {
       out.code = await runCli(req.argv);
     } finally {

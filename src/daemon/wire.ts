@@ -1,7 +1,7 @@
 /**
  * The warm engine's wire format over its Unix socket: the client sends one JSON line; for a command the
  * engine answers `started` the moment it begins running it, then one JSON line with the command's
- * stdout, stderr and exit code, and closes. A reply cut short before `started` means nothing ran.
+ * output (stdout and stderr pieces, in the order they were written) and exit code, and closes. A reply cut short before `started` means nothing ran.
  *
  * @module
  */
@@ -12,10 +12,9 @@ export type Request =
   | { op: "status" }
   | { op: "stop" };
 
-/** The reply to a command. */
+/** The reply to a command: what it wrote, in order (1 = stdout, 2 = stderr), and its exit code. */
 export interface Answer {
-  stdout: string;
-  stderr: string;
+  output: [1 | 2, string][];
   code: number;
 }
 
@@ -118,7 +117,8 @@ export async function exchange(conn: Deno.Conn, request: Request): Promise<Excha
   }
   try {
     const a = JSON.parse(lines[1]) as Answer;
-    if (typeof a.stdout === "string" && typeof a.stderr === "string" && Number.isInteger(a.code)) {
+    const piece = (p: unknown) => Array.isArray(p) && (p[0] === 1 || p[0] === 2) && typeof p[1] === "string";
+    if (Array.isArray(a.output) && a.output.every(piece) && Number.isInteger(a.code)) {
       return { kind: "answer", ...a };
     }
   } catch { /* cut short */ }

@@ -121,6 +121,38 @@ Deno.test("daemon: tool commands print the same bytes and exit codes with and wi
   }
 });
 
+Deno.test("daemon: stdout and stderr keep their order (2>&1), e.g. with the per-user default project", async () => {
+  const dir = await tempProject(false); // no .zpm/ here: the per-user default project, with a note on stderr
+  const sockets = await Deno.makeTempDir({ prefix: "zpm-sock-" });
+  await Deno.chmod(sockets, 0o700);
+  const run = async (args: string[], mode: string) => {
+    const { cmd, args: full } = zpmCommand(args);
+    const out = await new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        '"$0" "$@" 2>&1',
+        cmd,
+        ...full.map((a) => (a.startsWith("--allow-net=") ? "--allow-net" : a)),
+      ],
+      cwd: dir,
+      env: env(dir, { ZPM_DAEMON: mode, ZPM_DAEMON_DIR: sockets, ZPM_DAEMON_IDLE_MS: "120000" }),
+      stdout: "piped",
+    }).output();
+    return { code: out.code, both: new TextDecoder().decode(out.stdout) };
+  };
+  try {
+    await run(["remember-fact", "--fact", "u(1)"], "off"); // creates the per-user default project
+    const cold = await run(["query-logic", "--goal", "u(X)"], "off");
+    const warm = await run(["query-logic", "--goal", "u(X)"], "on");
+    match(cold.both, /^zpm: no \.zpm\/ directory found from .*per-user default project.*\n\[\{"X":1\}\]\n$/s);
+    deepStrictEqual(warm, cold);
+    ok([...Deno.readDirSync(sockets)].some((e) => e.name.endsWith(".sock")), "answered by a warm engine");
+  } finally {
+    match((await run(["daemon", "stop"], "on")).both, /warm engine: stopped/);
+    await Deno.remove(sockets, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("daemon: first commands at once start one warm engine; none holds the caller's pipes", async () => {
   const t = await setup({ ZPM_DAEMON_IDLE_MS: "300000" });
   try {
