@@ -5,6 +5,23 @@
  */
 import { adoptTaskCwd } from "./project/root.ts";
 
+/**
+ * A tool command run here starts its engine host before loading the rest of zpm, so the two overlap;
+ * returns whether it did (the host is killed at the end if the command did not take it).
+ */
+async function startEngineForToolCommand(argv: string[]): Promise<boolean> {
+  const { toolCommandOf } = await import("./daemon/client.ts");
+  if (!toolCommandOf(argv) || Deno.env.get("ZPM_CLI_INPROCESS") === "1") return false;
+  const { limitsFromEnv } = await import("./core/limits.ts");
+  const { startEngineEarly } = await import("./engine/process_engine.ts");
+  try {
+    startEngineEarly(limitsFromEnv().maxKbBytes);
+    return true;
+  } catch {
+    return false; // a bad setting: the command reports it
+  }
+}
+
 if (import.meta.main) {
   if (Deno.args[0] === "__engine-host") {
     const { runEngineHost } = await import("./engine/host.ts");
@@ -20,6 +37,9 @@ if (import.meta.main) {
   const { warmCall } = await import("./daemon/client.ts");
   const warm = await warmCall(Deno.args);
   if (warm !== null) Deno.exit(warm);
+  const early = await startEngineForToolCommand(Deno.args);
   const { runCli } = await import("./cli/cli.ts");
-  Deno.exit(await runCli(Deno.args));
+  const code = await runCli(Deno.args);
+  if (early) (await import("./engine/process_engine.ts")).stopEarlyEngine();
+  Deno.exit(code);
 }
