@@ -79,8 +79,11 @@ export async function runDaemon(args: string[]): Promise<number> {
   const build = buildId();
   log(`zpm warm engine: pid ${Deno.pid}, project ${root}, zpm ${VERSION}, socket ${socket}`);
   setProjectOpener(openWarm);
-  await openWarm({ root, runtime: "one-shot", limits: limitsFromEnv(), version: VERSION, log })
-    .catch((e) => log(`zpm warm engine: opening ${root} failed (${e}); each command reports it`));
+  try {
+    await openWarm({ root, runtime: "one-shot", limits: limitsFromEnv(), version: VERSION, log });
+  } catch (e) {
+    log(`zpm warm engine: opening ${root} failed (${e}); each command reports it`);
+  }
   try {
     Deno.removeSync(socket); // a stale socket: we hold the lock, so its engine is gone
   } catch { /* none */ }
