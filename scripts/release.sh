@@ -21,7 +21,7 @@ DENO=${DENO:-deno}
 OUT_DIR=${OUT_DIR:-dist}
 TARGETS=${TARGETS:-linux-x86_64 linux-arm64 darwin-x86_64 darwin-arm64 windows-x86_64}
 # The permissions the binary runs with: those of `deno task zpm`, plus the network for `zpm upgrade`.
-PERMS="--allow-read --allow-write --allow-env --allow-run --allow-sys=osRelease --allow-net"
+PERMS="--allow-read --allow-write --allow-env --allow-run --allow-sys=osRelease,uid --allow-net"
 
 say() { printf 'release: %s\n' "$*" >&2; }
 die() {

@@ -1,14 +1,12 @@
 /** The command line: generated from the tool registry with commander. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { serveStdio } from "../mcp/server.ts";
-import { parseListen, serveHttp } from "../mcp/http_server.ts";
-import { defaultTokenFile } from "../mcp/auth.ts";
 import { registerTokenGroup } from "./token_group.ts";
 import { initProject, isDir, resolveRoot, userCwd } from "../project/root.ts";
 import { callTool, TOOLS } from "../tools/registry.ts";
 import { type Param, paramsOf, type ToolSpec } from "../tools/types.ts";
 import { VERSION } from "../version.ts";
 import { registerDoctor } from "./doctor.ts";
+import { registerDaemonGroup } from "./daemon_group.ts";
 import { registerMemoryGroup } from "./memory_group.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";
@@ -116,6 +114,7 @@ export function buildProgram(): Command {
     )
     .configureHelp({ styleTitle: (t: string) => t.replace(/:$/, "").toUpperCase() + ":" })
     .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: writeStdout, writeErr: writeStderr })
     .exitOverride();
 
   program.command("version").description("print the version").action(() => writeStdout(`zpm ${VERSION}\n`));
@@ -132,6 +131,7 @@ export function buildProgram(): Command {
   registerUpgrade(program);
   registerTokenGroup(program, (code) => exitCode = code);
   registerTransfer(program, (code) => exitCode = code);
+  registerDaemonGroup(program, (code) => exitCode = code);
   program.command("serve").description("run the MCP server on stdio (or Streamable HTTP with --http)")
     .option(
       "--timeout-ms <n>",
@@ -149,6 +149,8 @@ export function buildProgram(): Command {
     .action(async (opts: ServeFlags) => {
       const overrides = opts.timeoutMs && opts.timeoutMs > 0 ? { timeoutMs: opts.timeoutMs } : {};
       const missing = missingProject(program.opts().project);
+      // The MCP server modules (and their SDK) load only for `serve`: other commands start faster.
+      const { serveStdio } = await import("../mcp/server.ts");
       if (missing) {
         // Complete the handshake anyway, so the client shows this message instead of "Connection closed".
         log(`zpm: ${missing}`);
@@ -163,6 +165,8 @@ export function buildProgram(): Command {
           }); run it from an MCP client, not by hand (Ctrl-D stops it)`,
         );
       }
+      const { parseListen, serveHttp } = await import("../mcp/http_server.ts");
+      const { defaultTokenFile } = await import("../mcp/auth.ts");
       const listen = opts.http !== undefined ? parseListen(opts.http) : null;
       const project = await bootProject(program.opts().project, "server", overrides);
       try {
@@ -186,7 +190,7 @@ export function buildProgram(): Command {
     });
   for (const tool of TOOLS) addToolCommand(program, tool);
   const configure = (c: Command) => {
-    c.exitOverride().configureHelp(program.configureHelp());
+    c.exitOverride().configureHelp(program.configureHelp()).configureOutput(program.configureOutput());
     c.commands.forEach(configure);
   };
   program.commands.forEach(configure);

@@ -14,7 +14,6 @@ import {
   type RepairMode,
 } from "../core/doctor.ts";
 import { limitsFromEnv } from "../core/limits.ts";
-import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { projectPaths, resolveRoot } from "../project/root.ts";
 import { doctorTargets, readManifest } from "./doctor_targets.ts";
 import { storeHealthLines } from "./store_group.ts";
@@ -85,6 +84,7 @@ export function registerDoctor(program: Command, setFailed: () => void): void {
         }
       }
       const limits = limitsFromEnv();
+      const { InProcessEngine } = await import("../engine/inprocess_engine.ts");
       const scratch = () => InProcessEngine.start(limits.maxKbBytes);
       const reports: MemoryReport[] = [];
       for (const t of targets) {

@@ -5,7 +5,6 @@
  */
 import type { Command } from "commander";
 import { FileJournalStore } from "../persistence/file_store.ts";
-import { PgJournalStore } from "../persistence/pg_store.ts";
 import { isStoreUrl, redact } from "../persistence/pg_url.ts";
 import { parseManifest } from "../project/manifest.ts";
 import { DEFAULT_MEMORY, defaultEntry, locate } from "../project/memory_location.ts";
@@ -21,6 +20,7 @@ export async function migrateMemory(project: Project, name: string, url: string)
   if (entry.store) throw new Error(`memory '${name}' is already database-backed (${entry.store})`);
   const loc = locate(project.paths, entry);
   const source = new FileJournalStore(loc.dataDir, loc.snapshotDir);
+  const { PgJournalStore } = await import("../persistence/pg_store.ts");
   const target = new PgJournalStore(url, name);
   try {
     if (await target.holdsData()) {
@@ -65,6 +65,8 @@ export async function storeHealthLines(manifestPath: string): Promise<string[]> 
   for (const e of entries) {
     const url = storeUrlFor(e);
     if (!url) continue;
+    // The database client loads only when a memory lives in a database.
+    const { PgJournalStore } = await import("../persistence/pg_store.ts");
     const store = new PgJournalStore(url, e.name);
     try {
       const head = await store.head();

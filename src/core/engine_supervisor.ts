@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { InProcessEngine } from "../engine/inprocess_engine.ts";
 import { ProcessEngine } from "../engine/process_engine.ts";
 import type { OpArgs, OpName, OpReply } from "../engine/ops.ts";
 import type { Engine, EngineReply } from "../engine/types.ts";
@@ -17,14 +16,21 @@ import type { Engine, EngineReply } from "../engine/types.ts";
  */
 export type EngineKind = "process" | "inprocess";
 
+/**
+ * What follows a timeout or crash: "rebuild" (a server: log it and start a fresh engine), "end" (a
+ * one-shot command ends with the answer, so no engine is rebuilt), "quiet-rebuild" (the warm engine:
+ * answer exactly as a one-shot command would, and rebuild without a diagnostic line).
+ */
+export type AfterFailure = "rebuild" | "end" | "quiet-rebuild";
+
 /** What a supervisor needs to know about its memory. */
 export interface SupervisorOptions {
   /** Memory name, for messages. */
   name: string;
   /** Where the engine runs. */
   kind: EngineKind;
-  /** A one-shot command: after a timeout or crash the command ends, so no engine is rebuilt. */
-  oneShot: boolean;
+  /** What follows a timeout or crash. */
+  afterFailure: AfterFailure;
   /** Knowledge-base size cap passed to the engine. */
   maxKbBytes: number;
   /** Diagnostics sink (stderr). */
@@ -54,8 +60,9 @@ export class EngineSupervisor {
   async replace(): Promise<void> {
     const old = this.current;
     const max = this.opts.maxKbBytes;
+    // swipl-wasm loads only when this process runs an engine itself (not for the child-process kind).
     this.current = this.opts.kind === "inprocess"
-      ? await InProcessEngine.start(max)
+      ? await (await import("../engine/inprocess_engine.ts")).InProcessEngine.start(max)
       : await ProcessEngine.start(max);
     if (old) await old.close().catch(() => {});
   }
@@ -74,17 +81,20 @@ export class EngineSupervisor {
     const r = await this.engine.call(op, args, timeoutMs);
     if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
     const name = this.opts.name;
-    if (this.opts.oneShot) {
-      // A one-shot command ends with this answer: no engine is rebuilt for it.
-      return { ok: false, kind: r.kind, error: `${r.error}; no knowledge was lost` };
+    const { afterFailure } = this.opts;
+    const oneShotAnswer = { ok: false as const, kind: r.kind, error: `${r.error}; no knowledge was lost` };
+    // A one-shot command ends with this answer: no engine is rebuilt for it.
+    if (afterFailure === "end") return oneShotAnswer;
+    if (afterFailure === "rebuild") {
+      this.opts.log(`zpm: ${r.error}; rebuilding the engine of memory '${name}'`);
     }
-    this.opts.log(`zpm: ${r.error}; rebuilding the engine of memory '${name}'`);
     if (locked) await this.opts.rebuild(true);
     else {
       this.rebuilding = this.opts.rebuild(false)
         .catch((e) => this.opts.log(`zpm: rebuilding memory '${name}' failed: ${e}`))
         .finally(() => (this.rebuilding = null));
     }
+    if (afterFailure === "quiet-rebuild") return oneShotAnswer;
     const detail = r.kind === "timeout" ? "" : " (the engine was restarted)";
     return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost` };
   }

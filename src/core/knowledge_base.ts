@@ -17,7 +17,7 @@ import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { JournalStore } from "../persistence/journal_store.ts";
 import type { SnapshotInfo } from "../persistence/snapshot_file.ts";
-import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
+import { type AfterFailure, type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import type { Limits } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
@@ -36,8 +36,8 @@ export interface KnowledgeBaseOptions {
   userFilesDir: string | null;
   /** Where the engine runs: a killable child process, or this process (no wall-clock deadline). */
   engineMode: EngineKind;
-  /** A one-shot command: no engine rebuild after a timeout or crash (the command ends). */
-  oneShot?: boolean;
+  /** What follows a timeout or crash (default "rebuild"); see {@link AfterFailure}. */
+  afterFailure?: AfterFailure;
   /** Resource limits. */
   limits: Limits;
   /** Diagnostics sink (stderr). */
@@ -87,7 +87,7 @@ export class KnowledgeBase {
     this.supervisor = new EngineSupervisor({
       name: opts.name,
       kind: opts.engineMode,
-      oneShot: opts.oneShot ?? false,
+      afterFailure: opts.afterFailure ?? "rebuild",
       maxKbBytes: opts.limits.maxKbBytes,
       log: opts.log,
       rebuild: (locked) =>

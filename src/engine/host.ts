@@ -21,6 +21,7 @@ export const ENGINE_CRASH_EXIT = 70;
 export async function runEngineHost(maxKbBytes: number): Promise<void> {
   const lines = readLines(Deno.stdin.readable)[Symbol.asyncIterator]();
   const first = await lines.next();
+  if (first.done) return; // the parent went away before saying hello: nothing to serve
   let state: Uint8Array | null = null;
   let want = false;
   try {

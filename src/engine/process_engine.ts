@@ -21,6 +21,26 @@ export function engineHostCommand(maxKbBytes: number): { cmd: string; args: stri
   return { cmd: Deno.execPath(), args: ["run", "--quiet", "--no-prompt", config, Deno.mainModule, ...tail] };
 }
 
+/** An engine host started ahead of need (see {@link startEngineEarly}), with its size cap. */
+let early: { maxKbBytes: number; child: Deno.ChildProcess; engine: Promise<ProcessEngine> } | null = null;
+
+/**
+ * Start an engine host now, for the next {@link ProcessEngine.start} with the same size cap to take: a
+ * one-shot CLI command calls this before it loads the rest of zpm, so the two overlap.
+ */
+export function startEngineEarly(maxKbBytes: number): void {
+  early = { maxKbBytes, ...ProcessEngine.launch(maxKbBytes) };
+  early.engine.catch(() => {});
+}
+
+/** Kill an engine host started early that nothing took (the command ended without needing it). */
+export function stopEarlyEngine(): void {
+  try {
+    early?.child.kill("SIGKILL");
+  } catch { /* already gone */ }
+  early = null;
+}
+
 /** An engine in a child process. */
 export class ProcessEngine implements Engine {
   private seq = 0;
@@ -32,8 +52,19 @@ export class ProcessEngine implements Engine {
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
   ) {}
 
-  /** Spawn a host and wait until its engine is loaded. */
+  /** Spawn a host (or take the one started early) and wait until its engine is loaded. */
   static async start(maxKbBytes: number): Promise<ProcessEngine> {
+    if (early?.maxKbBytes === maxKbBytes) {
+      const ready = early.engine;
+      early = null;
+      const engine = await ready.catch(() => null);
+      if (engine && !engine.dead) return engine;
+    }
+    return await ProcessEngine.launch(maxKbBytes).engine;
+  }
+
+  /** Spawn a host at once; `engine` resolves when its engine is loaded. */
+  static launch(maxKbBytes: number): { child: Deno.ChildProcess; engine: Promise<ProcessEngine> } {
     const { cmd, args } = engineHostCommand(maxKbBytes);
     const child = new Deno.Command(cmd, {
       args,
@@ -42,17 +73,21 @@ export class ProcessEngine implements Engine {
       stderr: "inherit",
     }).spawn();
     const engine = new ProcessEngine(child, child.stdin.getWriter());
+    return { child, engine: engine.boot() };
+  }
+
+  private async boot(): Promise<ProcessEngine> {
     const state = await readBootState();
     const hello = JSON.stringify({
       state: state ? Buffer.from(state).toString("base64") : null,
       want: bootStateCacheable(),
     });
-    await engine.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
+    await this.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
     const ready = Promise.withResolvers<void>();
-    engine.pump(ready);
-    child.status.then(() => engine.onExit(ready));
+    this.pump(ready);
+    this.child.status.then(() => this.onExit(ready));
     await ready.promise;
-    return engine;
+    return this;
   }
 
   private async pump(ready: PromiseWithResolvers<void>) {

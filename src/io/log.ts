@@ -1,4 +1,4 @@
-/** Diagnostics: one line to stderr, and to every tap (e.g. MCP log notifications). */
+/** Diagnostics: one line to stderr (or the warm engine's capture, see output.ts), and to every tap (e.g. MCP log notifications). */
 import { writeStderr } from "./output.ts";
 
 const logTaps = new Set<(message: string) => void>();

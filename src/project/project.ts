@@ -5,7 +5,6 @@
 import { join } from "node:path";
 import type { ProgressListener } from "../core/progress.ts";
 import { KnowledgeBase } from "../core/knowledge_base.ts";
-import { PgJournalStore } from "../persistence/pg_store.ts";
 import { storeUrlWithoutPassword } from "../persistence/pg_url.ts";
 import type { Limits } from "../core/limits.ts";
 import {
@@ -39,10 +38,11 @@ import { isDir, type ProjectPaths, projectPaths, userDataDir } from "./root.ts";
 /**
  * How long the process lives: a `server` keeps engines in killable child processes (hard deadline),
  * boots the default memory at start and keeps changes in memory while the disk is not writable; a
- * `one-shot` CLI command runs its engine in-process, boots only what it touches and refuses
- * changes it cannot save.
+ * `one-shot` CLI command boots only what it touches and refuses changes it cannot save; `warm` is the
+ * warm engine answering CLI commands (src/daemon/): booted like a server, answering like one-shot
+ * commands, and left open by {@link Project.close} (its {@link Project.shutdown} closes it).
  */
-export type Runtime = "server" | "one-shot";
+export type Runtime = "server" | "one-shot" | "warm";
 
 /** Options for opening a project. */
 export interface OpenOptions {
@@ -97,7 +97,9 @@ export class Project {
     }
     const project = new Project(paths, opts);
     await project.loadManifest(true);
-    if (opts.runtime === "server") await project.memory(DEFAULT_MEMORY);
+    // The warm engine boots default ahead of its first command too; a failure is that command's answer.
+    const boot = opts.runtime === "one-shot" ? null : project.memory(DEFAULT_MEMORY);
+    await (opts.runtime === "server" ? boot : boot?.catch(() => {}));
     return project;
   }
 
@@ -237,16 +239,17 @@ export class Project {
     return kb;
   }
 
-  private bootMemory(e: MountEntry, listener?: ProgressListener): Promise<KnowledgeBase> {
-    const server = this.opts.runtime === "server";
-    const url = storeUrlFor(e);
-    return KnowledgeBase.open({
+  private async bootMemory(e: MountEntry, listener?: ProgressListener): Promise<KnowledgeBase> {
+    const { runtime } = this.opts, server = runtime === "server", url = storeUrlFor(e);
+    // The database client loads only for a memory that lives in a database.
+    const pg = url ? (await import("../persistence/pg_store.ts")).PgJournalStore : null;
+    // One-shot commands also get the killable child engine (the deadline holds) unless ZPM_CLI_INPROCESS=1.
+    const inprocess = runtime === "one-shot" && Deno.env.get("ZPM_CLI_INPROCESS") === "1";
+    return await KnowledgeBase.open({
       ...locate(this.paths, e),
-      store: url ? new PgJournalStore(url, e.name, { listen: server }) : undefined,
-      // One-shot commands also get the killable child engine, so the deadline holds, unless
-      // ZPM_CLI_INPROCESS=1 trades the deadline for a faster start.
-      engineMode: !server && Deno.env.get("ZPM_CLI_INPROCESS") === "1" ? "inprocess" : "process",
-      oneShot: !server,
+      store: pg && url ? new pg(url, e.name, { listen: server }) : undefined,
+      engineMode: inprocess ? "inprocess" : "process",
+      afterFailure: server ? "rebuild" : runtime === "warm" ? "quiet-rebuild" : "end",
       limits: this.opts.limits,
       log: this.opts.log,
       allowMemoryOnly: server,
@@ -262,11 +265,6 @@ export class Project {
       } catch { /* missing directory: reported elsewhere */ }
     }
     return out;
-  }
-
-  /** Where a memory of the given scope lives. */
-  memoryDirFor(name: string, scope: "project" | "global"): { path: string; dir: string } {
-    return placeMemory(this.paths, name, scope);
   }
 
   private async updateManifest(change: (entries: MountEntry[]) => MountEntry[]): Promise<void> {
@@ -292,7 +290,7 @@ export class Project {
     if (!isMemoryName(name) || !isUserManaged(name)) {
       throw new MemoryError("invalid", `Invalid memory name: ${name}`);
     }
-    const { path, dir } = this.memoryDirFor(name, scope);
+    const { path, dir } = placeMemory(this.paths, name, scope);
     if (isDir(dir)) throw new MemoryError("exists", `Memory already exists: ${name}`);
     const base = scope === "global" ? userDataDir() : this.paths.zpmDir;
     await ensurePrivateDir(dir, base);
@@ -318,7 +316,7 @@ export class Project {
       }
       return this.entry(name)!;
     }
-    const { path, dir } = this.memoryDirFor(name, scope);
+    const { path, dir } = placeMemory(this.paths, name, scope);
     if (!isDir(dir)) throw new MemoryError("missing", `Memory directory not found: ${name}`);
     await this.updateManifest((es) => [...es, { name, path, scope, mode }]);
     try {
@@ -359,7 +357,7 @@ export class Project {
         for (const d of [...Deno.readDirSync(base)].sort((a, b) => a.name.localeCompare(b.name))) {
           if (!d.isDirectory || !isMemoryName(d.name) || seen.has(d.name)) continue;
           seen.add(d.name);
-          const { path } = this.memoryDirFor(d.name, scope);
+          const { path } = placeMemory(this.paths, d.name, scope);
           out.push({ name: d.name, path, scope, mode: "rw", mounted: false });
         }
       } catch { /* missing */ }
@@ -377,8 +375,13 @@ export class Project {
     await this.updateManifest((es) => es.map((e) => (e.name === name ? { ...e, store } : e)));
   }
 
-  /** Stop every engine. */
+  /** Stop every engine (a warm project stays open: see {@link shutdown}). */
   async close(): Promise<void> {
+    if (this.opts.runtime !== "warm") await this.shutdown();
+  }
+
+  /** Stop every engine, also a warm project's. */
+  async shutdown(): Promise<void> {
     for (const kb of this.kbs.values()) {
       try {
         await (await kb).close();

@@ -3,7 +3,7 @@ import { DEFAULT_MEMORY } from "../project/memory_location.ts";
 import type { KnowledgeBase } from "../core/knowledge_base.ts";
 import type { ProgressListener } from "../core/progress.ts";
 import { use } from "./engine_calls.ts";
-import { PgJournalStore } from "../persistence/pg_store.ts";
+import type { PgJournalStore } from "../persistence/pg_store.ts";
 import { defineTool, type Hints, ok, type ToolSpec } from "./types.ts";
 
 /** What distinguishes save_snapshot from restore_snapshot; everything else is shared. */
@@ -92,7 +92,9 @@ export const getPersistenceStatus = defineTool({
         `damaged: ${kb.damage.file} byte ${kb.damage.offset}: ${kb.damage.reason}; ${kb.damage.validAfter} valid transaction(s) after it; writes refused; run \`zpm doctor --repair\``,
       );
     }
-    if (kb.opts.store instanceof PgJournalStore) lines.push(...pgStatusLines(kb.opts.store));
+    // Only the database store reports health (a type-only import keeps its client from loading here).
+    const store = kb.opts.store;
+    if (store && "health" in store) lines.push(...pgStatusLines(store as PgJournalStore));
     if (ctx.project.manifestProblem) lines.push(`warning: ${ctx.project.manifestProblem}`);
     for (const w of kb.warnings.slice(-10)) lines.push(`warning: ${w}`);
     return ok(lines.join("\n"));

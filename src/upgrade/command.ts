@@ -11,7 +11,6 @@ import { UpgradeError } from "./errors.ts";
 import { writeText } from "../io/output.ts";
 import { PLATFORMS } from "./platform.ts";
 import { DEFAULT_API } from "./releases.ts";
-import { runUpgrade } from "./run.ts";
 
 /** Add the `zpm upgrade` sub-command (options, environment help, error reporting) to the program. */
 export function registerUpgrade(program: Command): void {
@@ -33,6 +32,8 @@ export function registerUpgrade(program: Command): void {
     .action(async (opts: { channel: "stable" | "dev"; dryRun?: boolean; force?: boolean }) => {
       let lines: string[];
       try {
+        // The download/verify/replace modules (semver, node:crypto) load only for this command.
+        const { runUpgrade } = await import("./run.ts");
         lines = await runUpgrade({ channel: opts.channel, dryRun: !!opts.dryRun, force: !!opts.force });
       } catch (e) {
         const message = e instanceof UpgradeError

@@ -51,7 +51,7 @@ Deno.test("standalone: a bundle outside the checkout runs the CLI and serves MCP
       `--allow-write=${dir}`,
       "--allow-env",
       `--allow-run=${Deno.execPath()}`,
-      "--allow-sys=osRelease",
+      "--allow-sys=osRelease,uid",
       bundle,
     ],
     host: `${Deno.execPath()} run --quiet --no-prompt --no-config file://${bundle} __engine-host`,
@@ -104,7 +104,8 @@ async function scenario(dir: string, zpm: Launcher) {
     new Deno.Command(zpm.cmd, {
       args: [...zpm.prefix, ...args],
       cwd: project,
-      env: { HOME: `${dir}/home`, XDG_DATA_HOME: `${dir}/home/.xdg` },
+      // No warm engine left behind (tests/daemon/ covers it).
+      env: { HOME: `${dir}/home`, XDG_DATA_HOME: `${dir}/home/.xdg`, ZPM_DAEMON: "off" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -4,6 +4,10 @@
  */
 import { readLines } from "../../src/io/lines.ts";
 
+// The CLI tests run every command in its own process (no warm engine left behind) unless a test sets
+// ZPM_DAEMON itself (tests/daemon/ does) or the whole suite is run with ZPM_DAEMON set.
+if (Deno.env.get("ZPM_DAEMON") === undefined) Deno.env.set("ZPM_DAEMON", "off");
+
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 /** Permissions the program needs (same as `deno task zpm`). */
@@ -12,7 +16,7 @@ export const PERMS = [
   "--allow-write",
   "--allow-env",
   "--allow-run",
-  "--allow-sys=osRelease",
+  "--allow-sys=osRelease,uid",
   "--allow-net=127.0.0.1",
 ];
 
