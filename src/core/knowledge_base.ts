@@ -21,7 +21,7 @@ import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../per
 import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import type { Limits } from "./limits.ts";
-import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
+import { applyTransactions, countDumpedClauses, loadUserFiles, restoredBody } from "./loading.ts";
 
 /** Where a memory keeps its files and how its engine runs. */
 export interface KnowledgeBaseOptions {
@@ -268,8 +268,9 @@ export class KnowledgeBase {
       if (durable) await this.catchUp(true);
       const r = await this.supervisor.call("load_snapshot", [text], 0, durable);
       if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
-      if (durable) await this.writeSnapshot(file);
-      return countDumpedClauses(text);
+      // Exactly what was loaded, stored without dumping the engine again (a dump costs as much as the load).
+      if (durable) await this.replica.writeSnapshot(file, restoredBody(text, r.value.extra));
+      return r.value.knowledge;
     };
     return durable ? await store.withLock(true, run) : await run();
   }

@@ -82,3 +82,13 @@ export function countDumpedClauses(dump: string): number {
   }
   return n;
 }
+
+/**
+ * The snapshot body to store after restoring `text`: its body (without the header line) followed by
+ * `extra`, the declarations a dump would add (see the `load_snapshot` operation).
+ */
+export function restoredBody(text: string, extra: string): string {
+  const body = text.slice(text.indexOf("\n") + 1);
+  if (extra === "") return body;
+  return body === "" || body.endsWith("\n") ? body + extra : `${body}\n${extra}`;
+}

@@ -102,7 +102,13 @@ export interface Ops {
   consult_kb: { args: [text: string, label: string]; reply: { added: number; errors: string[] } };
   /** The whole knowledge base as snapshot text (without the header line). */
   dump: { args: []; reply: string };
-  load_snapshot: { args: [text: string]; reply: { clauses: number } };
+  /**
+   * Replace the user's knowledge with a snapshot text (checked whole first). `clauses`: all clauses
+   * loaded; `knowledge`: those other than zpm_source/tms_justification. `extra`: the `:- dynamic`
+   * lines a dump would add (predicates left dynamic that the text does not mention), so the text plus
+   * `extra` stores exactly the knowledge now loaded.
+   */
+  load_snapshot: { args: [text: string]; reply: { clauses: number; knowledge: number; extra: string } };
   canon: { args: [text: string]; reply: string };
   kb_bytes: { args: []; reply: number };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };

@@ -71,27 +71,49 @@ write_clause(H, B) :-
 
 symbol_char(C) :- sub_atom('#$&*+-./:<=>?@^~\\', _, 1, _, C).
 
-% load_snapshot(+Text): parse everything first; only then replace the user knowledge.
-t_load_snapshot(Text, obj([clauses-num(N)])) :-
+% load_snapshot(+Text): parse and check everything first; only then replace the user knowledge.
+% Knowledge: the clauses other than zpm's bookkeeping. Extra: the `:- dynamic` lines a dump would add
+% to Text, for user predicates that stay dynamic (declared before, or by kb files) although Text
+% neither declares them nor holds a clause of them; Text followed by Extra describes the new
+% knowledge exactly, so a restore stores that instead of a dump.
+t_load_snapshot(Text, obj([clauses-num(N), knowledge-num(K), extra-str(Extra)])) :-
     setup_call_cleanup(open_string(Text, In), snap_read(In, Terms), close(In)),
     forall(( user_pred(PN/PA), functor(H, PN, PA) ),
            forall(( clause(user:H, _, Ref), \+ kb_ref(Ref) ), erase(Ref))),
-    snap_apply(Terms, 0, N).
+    snap_apply(Terms, none, 0, N),
+    aggregate_all(count, ( member(T, Terms), T \= (:- _), clause_parts_raw(T, TH, _), \+ bookkeeping(TH) ), K),
+    snap_extra(Terms, Extra).
 
 snap_read(In, Terms) :-
     catch(read_term(In, T, [syntax_errors(error), module(user)]), E,
           ( msg_text(E, M0), first_line(M0, M), fail_with(syntax, "snapshot is not valid Prolog: ~w", [M]) )),
     (   T == end_of_file -> Terms = []
-    ;   T = (:- dynamic(_)) -> Terms = [T|Rest], snap_read(In, Rest)
+    ;   T = (:- dynamic(S)) -> snap_check_dynamic(S), Terms = [T|Rest], snap_read(In, Rest)
     ;   T = (:- D) -> fail_with(syntax, "snapshot contains an unsupported directive: ~q", [D])
     ;   clause_parts_raw(T, H, _), check_head(H), Terms = [T|Rest], snap_read(In, Rest)
     ).
 
-% snap_dynamic(+Name/Arity): the predicate is the user's (also one named like a built-in).
-snap_dynamic(N/A) :- atom(N), integer(A), A >= 0, !, functor(H, N, A), check_head(H), ensure_dynamic(H).
-snap_dynamic(S) :- fail_with(syntax, "snapshot contains an invalid dynamic declaration: ~q", [S]).
+% snap_check_dynamic(+Spec): a declaration Name/Arity of a predicate the user may own (also one named
+% like a built-in); checked while reading, so an invalid snapshot changes nothing.
+snap_check_dynamic(N/A) :- atom(N), integer(A), A >= 0, !, functor(H, N, A), check_head(H).
+snap_check_dynamic(S) :- fail_with(syntax, "snapshot contains an invalid dynamic declaration: ~q", [S]).
 
-snap_apply([], N, N).
-snap_apply([(:- dynamic(S))|Ts], N0, N) :- !, snap_dynamic(S), snap_apply(Ts, N0, N).
-snap_apply([T|Ts], N0, N) :- exec(assert, T, _), N1 is N0 + 1, snap_apply(Ts, N1, N).
+% snap_apply(+Terms, +Last, +N0, -N): assert the clauses in order; ensure_dynamic/1 runs once per run
+% of clauses of one predicate (it is a no-op for a predicate already made the user's).
+snap_apply([], _, N, N).
+snap_apply([(:- dynamic(N/A))|Ts], _, C0, C) :- !,
+    functor(H, N, A), ensure_dynamic(H), snap_apply(Ts, none, C0, C).
+snap_apply([T|Ts], Last, N0, N) :-
+    clause_parts_raw(T, H, B),
+    functor(H, F, A),
+    (   Last == F/A -> true ; ensure_dynamic(H) ),
+    assertz(user:(H :- B)),
+    N1 is N0 + 1,
+    snap_apply(Ts, F/A, N1, N).
 
+snap_extra(Terms, Extra) :-
+    findall(PI, member((:- dynamic(PI)), Terms), Declared),
+    with_output_to(string(Extra),
+      forall(( user_pred(PN/PA), \+ memberchk(PN/PA, Declared), functor(H, PN, PA),
+               \+ ( clause(user:H, _, Ref), \+ kb_ref(Ref) ) ),
+             format(":- dynamic(~q).~n", [PN/PA]))).
