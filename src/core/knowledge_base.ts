@@ -20,7 +20,7 @@ import type { JournalStore } from "../persistence/journal_store.ts";
 import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
-import type { Limits } from "./limits.ts";
+import { deadlineFor, type Limits } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles, restoredBody } from "./loading.ts";
 
 /** Where a memory keeps its files and how its engine runs. */
@@ -150,7 +150,7 @@ export class KnowledgeBase {
   /** A read operation: catch up with other processes, then run with the deadline. */
   async read<Op extends OpName>(op: Op, args: OpArgs<Op>): Promise<EngineReply<OpReply<Op>>> {
     await this.refresh();
-    return await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
+    return await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args));
   }
 
   /** Catch up on other processes' commits (best effort; a lock problem only logs). */
@@ -176,7 +176,7 @@ export class KnowledgeBase {
     try {
       return await this.replica.store.withLock(true, async () => {
         await this.catchUp(true);
-        const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs, true);
+        const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args), true);
         if (!reply.ok) return { reply, records: [] };
         const records = reply.value.records;
         if (records.length === 0) return { reply, records };
@@ -200,7 +200,7 @@ export class KnowledgeBase {
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
       );
     }
-    const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
+    const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args));
     if (!reply.ok) return { reply, records: [] };
     const records = reply.value.records;
     if (records.length > 0) {
