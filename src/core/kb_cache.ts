@@ -9,7 +9,8 @@
  * sizes, modification times and SHA-256 hashes, it is private (no group or other permission bits)
  * and its trailing SHA-256 matches its content; anything else (torn, altered, foreign, stale) is
  * ignored and rebuilt. Loading it still checks and runs every directive and clause as consulting the
- * file does, so a cache cannot add what the files could not. `ZPM_KB_CACHE=off` turns it off.
+ * file does, so a cache cannot add what the files could not. Caches not rewritten for 30 days are removed
+ * when another is written. `ZPM_KB_CACHE=off` turns it off.
  *
  * @module
  */
@@ -119,6 +120,23 @@ export async function writeKbCache(dir: string, files: UserFile[], caches: strin
   } catch {
     await Deno.remove(tmp).catch(() => {});
   }
+  await pruneKbCaches(where.dir);
+}
+
+/** Caches not written for this long belong to kb directories gone or unused: removed when one is written. */
+const PRUNE_AFTER_MS = 30 * 24 * 3600 * 1000;
+
+async function pruneKbCaches(dir: string): Promise<void> {
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || !e.name.startsWith("kb-")) continue;
+      const path = `${dir}/${e.name}`;
+      const st = await Deno.lstat(path).catch(() => null);
+      if (st?.mtime && Date.now() - st.mtime.getTime() > PRUNE_AFTER_MS) {
+        await Deno.remove(path).catch(() => {});
+      }
+    }
+  } catch { /* best effort */ }
 }
 
 /** Remove the cache of `dir` (one that failed to load), so the next start rebuilds it. */

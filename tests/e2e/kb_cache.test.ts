@@ -2,7 +2,7 @@
  * The kb cache (src/core/kb_cache.ts): a start from the cache answers and warns exactly as parsing the
  * kb files does; a changed file (even of the same size and time), a corrupted cache and a cache that is
  * not private are not used; a cache that is used still goes through the checks of kb loading (a
- * planted directive does not run, a reserved clause is refused).
+ * planted directive does not run, a reserved clause is refused); old caches are pruned.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
@@ -61,7 +61,16 @@ Deno.test("kb cache: a start from the cache answers and warns as parsing the fil
   for (const line of [/a\.pl:5: /, /a\.pl:6: .*initialization/, /a\.pl:7: .*call\/1 is reserved/]) {
     ok(line.test(cold.stderr), `${line} in ${cold.stderr}`);
   }
+  // Caches not rewritten for 30 days are removed when one is written; recent ones stay.
+  const stale = join(p.cache, "kb-stale.cache");
+  const recent = join(p.cache, "kb-recent.cache");
+  await Deno.writeTextFile(stale, "x");
+  await Deno.writeTextFile(recent, "x");
+  const old = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+  await Deno.utime(stale, old, old);
   const making = await run(p);
+  deepStrictEqual(await Deno.stat(stale).then(() => true, () => false), false, "a stale cache is removed");
+  await Deno.remove(recent);
   const files = await cacheFiles(p.cache);
   strictEqual(files.length, 1);
   strictEqual((await Deno.stat(files[0])).mode! & 0o777, 0o600);
