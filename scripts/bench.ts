@@ -7,8 +7,9 @@
  * Rows: transport floor and queries (ground fact, 100k-fact lookup, path/2 over a 1,000-node chain),
  * durable writes against raw fdatasync and as the store grows (1k, 100k, 1M facts), boot, snapshots,
  * CLI one-shot, memory (RSS), concurrent writer processes, naive-reverse LIPS and boot against native
- * `swipl` (rows say "skipped" without it), and the same write-then-lookup workload against
- * `@modelcontextprotocol/server-memory`, and a team server over Streamable HTTP under 50 concurrent
+ * `swipl` (rows say "skipped" without it), restore_snapshot, bulk loads (`zpm import`, remember_facts)
+ * and boot with the facts in a kb/*.pl file (cold and from the kb cache) against the same, the same
+ * write-then-lookup workload against `@modelcontextprotocol/server-memory`, and a team server over Streamable HTTP under 50 concurrent
  * clients (every acknowledged write checked afterwards). Results: docs/bench.md.
  */
 import { isolatedEnv, McpClient, runZpm, tempProject, zpmCommand } from "../tests/helpers/zpm.ts";
@@ -493,9 +494,10 @@ const NO_SWIPL = "swipl not installed (apt-get install swi-prolog-nox)";
   await mcp.close();
 }
 
-// --- boot against native SWI-Prolog consulting the same facts ------------------------------------
+// --- boot, restore, kb files and bulk loads against native SWI-Prolog consulting the same facts -----
 {
   const n = QUICK ? 20_000 : 100_000;
+  const k = `${n / 1000}k`;
   const dir = await tempProject();
   await seedSnapshot(dir, n);
   const native = SWIPL ? await nativeFacts(n) : null;
@@ -505,10 +507,10 @@ const NO_SWIPL = "swipl not installed (apt-get install swi-prolog-nox)";
     for (let i = 0; i < 3; i++) {
       times.push((await swipl(["-q", "-g", `consult('${native}'), fact(n1, _)`, "-t", "halt"]))!.ms);
     }
-    nativeRow = add(`native swipl: start + consult ${n / 1000}k facts`, "ms", times);
-  } else skip(`native swipl: start + consult ${n / 1000}k facts`, NO_SWIPL);
-  add(
-    `zpm boot from a ${n / 1000}k-fact snapshot + first query`,
+    nativeRow = add(`native swipl: start + consult ${k} facts`, "ms", times);
+  } else skip(`native swipl: start + consult ${k} facts`, NO_SWIPL);
+  const snapshotBoot = add(
+    `zpm boot from a ${k}-fact snapshot + first query`,
     "ms",
     await timeEach(3, async () => {
       const mcp = await serve(dir);
@@ -516,6 +518,80 @@ const NO_SWIPL = "swipl not installed (apt-get install swi-prolog-nox)";
       await mcp.close();
     }),
     nativeRow,
+  );
+  // The same snapshot restored into a running server (it replaces the knowledge and is made durable).
+  {
+    const mcp = await serve(dir);
+    await mcp.call("remember_fact", { fact: "before_restore(1)" });
+    add(
+      `restore_snapshot ${k} facts ÷ native consult`,
+      "ms",
+      await timeEach(3, async () => {
+        const r = await mcp.call("restore_snapshot", { name: "seed" });
+        if (r.isError) throw new Error(r.content[0].text);
+      }),
+      nativeRow,
+      "the snapshot of the boot row above",
+    );
+    await mcp.close();
+  }
+  // The same facts as a kb/*.pl user file: parsed from source (cold), or from the kb cache.
+  const kbDir = await tempProject();
+  await Deno.copyFile(native ?? await nativeFacts(n), `${kbDir}/.zpm/kb/facts.pl`);
+  const kbBoot = (env: Record<string, string>) => async () => {
+    const mcp = await McpClient.start({ cwd: kbDir, env });
+    const r = await mcp.call("query_logic", { goal: `fact(n${n}, X)` });
+    if (r.content[0].text !== `[{"X":${n}}]`) throw new Error(`kb file not loaded: ${r.content[0].text}`);
+    await mcp.close();
+  };
+  add(
+    `boot + first query, ${k} facts in kb/*.pl, cold`,
+    "ms",
+    await timeEach(3, kbBoot(sharedCacheEnv(kbDir, { ZPM_KB_CACHE: "off" }))),
+    snapshotBoot,
+    "ZPM_KB_CACHE=off: parsed from source",
+  );
+  await kbBoot(sharedCacheEnv(kbDir))(); // makes the cache
+  add(
+    `boot + first query, ${k} facts in kb/*.pl, cached`,
+    "ms",
+    await timeEach(3, kbBoot(sharedCacheEnv(kbDir))),
+    snapshotBoot,
+    "from the kb cache",
+  );
+  // Bulk loads of the same facts: `zpm import FILE.pl`, and remember_facts in calls of 10,000.
+  const file = native ?? await nativeFacts(n);
+  add(
+    `bulk load ${k} facts (zpm import) ÷ native consult`,
+    "ms",
+    await timeEach(QUICK ? 1 : 2, async () => {
+      const d = await tempProject();
+      const r = await runZpm(["import", file], { cwd: d, env: sharedCacheEnv(d) });
+      if (r.code !== 0) throw new Error(`zpm import failed: ${r.stderr}`);
+    }),
+    nativeRow,
+    "CLI process included",
+  );
+  const remembered: number[] = [];
+  for (let run = 0; run < (QUICK ? 1 : 2); run++) {
+    const mcp = await serve(await tempProject());
+    await mcp.call("echo", { message: "x" });
+    const t0 = performance.now();
+    for (let at = 1; at <= n; at += 10_000) {
+      const facts = [];
+      for (let i = at; i < at + 10_000 && i <= n; i++) facts.push(`fact(n${i}, ${i})`);
+      const r = await mcp.call("remember_facts", { facts });
+      if (r.isError) throw new Error(r.content[0].text);
+    }
+    remembered.push(performance.now() - t0);
+    await mcp.close();
+  }
+  add(
+    `bulk load ${k} facts (remember_facts) ÷ native consult`,
+    "ms",
+    remembered,
+    nativeRow,
+    "calls of 10,000 facts on a running server",
   );
 }
 

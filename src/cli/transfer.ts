@@ -65,8 +65,7 @@ interface ImportJob {
 async function importChecked(kb: KnowledgeBase, job: ImportJob, progress: Progress): Promise<number> {
   const { file, text, memory, strict } = job;
   progress.report(`reading and checking ${file}`);
-  // Reading runs no user goals and is bounded by the file: no query deadline (it would stop big files).
-  const read = await kb.read("import_read", [text, file], 0);
+  const read = await kb.read("import_read", [text, file]); // a deadline stretched by the file's size
   if (!read.ok) {
     log(`zpm import: ${file}: ${read.error}`);
     return 1;
@@ -120,7 +119,7 @@ async function exportMemory(
   const kb = await project.use(memory, "read");
   const progress = new Progress("zpm export");
   progress.report(`writing out memory '${memory}'`);
-  const r = await kb.read("export", [withMeta ? 1 : 0], 0);
+  const r = await kb.read("export", [withMeta ? 1 : 0], 0); // no user goals run; bounded by the memory
   if (!r.ok) {
     progress.end();
     log(`zpm export: ${r.error}`);

@@ -115,7 +115,7 @@ async function checkUserFiles(dir: string, scratch: () => Promise<Engine>): Prom
       const text = await Deno.readTextFile(path);
       if (parseSnapshotHeader(text.slice(0, text.indexOf("\n") >>> 0))) continue;
       const engine = await scratch();
-      const r = await engine.call("consult_kb", [text, path], 0);
+      const r = await engine.call("consult_kb", [text, path, 0], 0);
       await engine.close();
       if (!r.ok) errors.push(`${path}: ${r.error}`);
       else errors.push(...r.value.errors);

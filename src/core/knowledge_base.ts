@@ -19,7 +19,7 @@ import type { JournalStore } from "../persistence/journal_store.ts";
 import type { SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { type AfterFailure, type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
-import type { Limits } from "./limits.ts";
+import { deadlineFor, type Limits } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
 import { restoreSnapshot, saveSnapshot, type SnapshotHost } from "./snapshot_ops.ts";
 import { type ProgressListener, type ProgressSlot, tracked } from "./progress.ts";
@@ -178,7 +178,7 @@ export class KnowledgeBase {
   async read<Op extends OpName>(
     op: Op,
     args: OpArgs<Op>,
-    deadlineMs = this.opts.limits.timeoutMs,
+    deadlineMs = deadlineFor(this.opts.limits, op, args),
   ): Promise<EngineReply<OpReply<Op>>> {
     await this.refresh();
     return await this.supervisor.call(op, args, deadlineMs);
@@ -207,7 +207,7 @@ export class KnowledgeBase {
     try {
       return await this.replica.store.withLock(true, async () => {
         await this.catchUp(true);
-        const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs, true);
+        const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args), true);
         if (!reply.ok) return { reply, records: [] };
         const records = reply.value.records;
         if (records.length === 0) return { reply, records };
@@ -231,7 +231,7 @@ export class KnowledgeBase {
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
       );
     }
-    const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
+    const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args));
     if (!reply.ok) return { reply, records: [] };
     const records = reply.value.records;
     if (records.length > 0) {

@@ -1,8 +1,8 @@
 /**
  * Loading knowledge into an engine: user files (the top-level `*.pl` files of a memory's directory,
- * consulted in name order as a read-only base layer through the engine's sandboxed loader; snapshot
- * files in the same directory are recognised by their header and skipped) and journal
- * transactions, applied in batches.
+ * consulted in name order as a read-only base layer through the engine's sandboxed loader, or loaded
+ * from the kb cache of what that produced; snapshot files in the same directory are recognised by
+ * their header and skipped) and journal transactions, applied in batches.
  *
  * @module
  */
@@ -10,36 +10,74 @@ import { join } from "node:path";
 import type { Engine } from "../engine/types.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import { parseSnapshotHeader } from "../persistence/snapshot_file.ts";
+import {
+  discardKbCache,
+  kbCacheWanted,
+  readKbCache,
+  textHash,
+  type UserFile,
+  writeKbCache,
+} from "./kb_cache.ts";
 
-/** Consult the user files of `dir` into `engine`; problems go to `warn` when it is given. */
-export async function loadUserFiles(
-  engine: Engine,
-  dir: string,
-  warn: ((message: string) => void) | null,
-): Promise<void> {
+/** The user files of `dir` (top-level `*.pl`, not snapshots) in name order; unreadable ones go to `warn`. */
+async function readUserFiles(dir: string, warn: ((message: string) => void) | null): Promise<UserFile[]> {
   let names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
       if (e.isFile && e.name.endsWith(".pl")) names.push(e.name);
     }
   } catch {
-    return;
+    return [];
   }
   names = names.sort();
+  const files: UserFile[] = [];
   for (const name of names) {
     const path = join(dir, name);
     let text: string;
+    let st: Deno.FileInfo;
     try {
+      st = await Deno.stat(path);
       text = await Deno.readTextFile(path);
     } catch (e) {
       warn?.(`cannot read ${path}: ${(e as Error).message}`);
       continue;
     }
     if (parseSnapshotHeader(text.slice(0, text.indexOf("\n") >>> 0))) continue; // a snapshot
-    const r = await engine.call("consult_kb", [text, path], 0);
-    if (!r.ok) warn?.(`${path}: ${r.error}`);
+    const mtimeMs = st.mtime?.getTime() ?? 0;
+    files.push({ name, path, text, size: st.size, mtimeMs, sha256: await textHash(text) });
+  }
+  return files;
+}
+
+/**
+ * Load the user files of `dir` into `engine`, from the kb cache when it holds them (see kb_cache.ts),
+ * else by consulting them (and then caching what that produced); problems go to `warn` when given.
+ */
+export async function loadUserFiles(
+  engine: Engine,
+  dir: string,
+  warn: ((message: string) => void) | null,
+): Promise<void> {
+  const files = await readUserFiles(dir, warn);
+  if (files.length === 0) return;
+  const want = await kbCacheWanted(dir);
+  const cached = want ? await readKbCache(dir, files) : null;
+  const made: string[] = [];
+  for (const [i, f] of files.entries()) {
+    let r = cached ? await engine.call("load_kb_cache", [cached[i], f.path], 0) : null;
+    if (r && !r.ok) {
+      await discardKbCache(dir); // never expected (the cache is checked first): parse the file instead
+      r = null;
+    }
+    if (!r) {
+      const c = await engine.call("consult_kb", [f.text, f.path, want && !cached ? 1 : 0], 0);
+      if (c.ok) made.push(c.value.cache);
+      r = c;
+    }
+    if (!r.ok) warn?.(`${f.path}: ${r.error}`);
     else if (warn) { for (const err of r.value.errors) warn(err); }
   }
+  if (want && !cached && made.length === files.length) await writeKbCache(dir, files, made);
 }
 
 const APPLY_BATCH_BYTES = 1 << 20;
@@ -85,4 +123,14 @@ export function countDumpedClauses(dump: string): number {
     n++;
   }
   return n;
+}
+
+/**
+ * The snapshot body to store after restoring `text`: its body (without the header line) followed by
+ * `extra`, the declarations a dump would add (see the `load_snapshot` operation).
+ */
+export function restoredBody(text: string, extra: string): string {
+  const body = text.slice(text.indexOf("\n") + 1);
+  if (extra === "") return body;
+  return body === "" || body.endsWith("\n") ? body + extra : `${body}\n${extra}`;
 }

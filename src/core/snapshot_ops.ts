@@ -9,7 +9,7 @@ import type { OpArgs, OpName, OpReply } from "../engine/ops.ts";
 import type { EngineReply } from "../engine/types.ts";
 import { parseSnapshotHeader, snapshotFileName } from "../persistence/snapshot_file.ts";
 import { type JournalReplica, PersistenceError } from "./journal_replica.ts";
-import { countDumpedClauses } from "./loading.ts";
+import { countDumpedClauses, restoredBody } from "./loading.ts";
 import type { Progress } from "./progress.ts";
 
 /** What snapshot work needs from its knowledge base. */
@@ -53,14 +53,17 @@ export async function restoreSnapshot(host: SnapshotHost, name: string): Promise
     throw new PersistenceError(`${path} is not a zpm snapshot (no '%% zpm snapshot' header)`);
   }
   const durable = host.degraded() === null;
-  const clauses = countDumpedClauses(text);
   const run = async () => {
     if (durable) await host.catchUp();
-    host.progress()?.report(`checking and loading ${clauses} clause(s)`);
+    host.progress()?.report(`checking and loading ${countDumpedClauses(text)} clause(s)`);
     const r = await host.call("load_snapshot", [text], durable);
     if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
-    if (durable) await writeSnapshot(host, file);
-    return clauses;
+    if (durable) {
+      // Exactly what was loaded, stored without dumping the engine again (a dump costs as much as the load).
+      host.progress()?.report(`writing ${r.value.knowledge} clause(s) durably`);
+      await host.replica.writeSnapshot(file, restoredBody(text, r.value.extra));
+    }
+    return r.value.knowledge;
   };
   return durable ? await host.replica.store.withLock(true, run) : await run();
 }

@@ -20,7 +20,7 @@ const FORMAT = "zpm-boot-state-1";
 const DIGEST_BYTES = 32;
 
 /** The directory of the cache, or null when caching is off or the environment cannot be read. */
-function cacheDir(): string | null {
+export function cacheDir(): string | null {
   try {
     if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return null;
     const setting = Deno.env.get("ZPM_ENGINE_CACHE");
@@ -35,7 +35,8 @@ function cacheDir(): string | null {
   }
 }
 
-function granted(name: "read" | "write", path: string): boolean {
+/** Whether this process holds Deno's `name` permission for `path`. */
+export function granted(name: "read" | "write", path: string): boolean {
   try {
     return Deno.permissions.querySync({ name, path }).state === "granted";
   } catch {
@@ -43,20 +44,26 @@ function granted(name: "read" | "write", path: string): boolean {
   }
 }
 
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+/** The SHA-256 digest of `bytes`. */
+export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
 let keyMemo: string | undefined;
 
-/** The cache file's name for this build: a hash of the sources, swipl-wasm's version and `FORMAT`. */
-async function stateFileName(): Promise<string> {
+/** This build's key: a hash of zpm's Prolog, swipl-wasm's version and `FORMAT` (32 hex digits). */
+export async function buildKey(): Promise<string> {
   if (!keyMemo) {
     const text = `${FORMAT}\0${config.imports["swipl-wasm"]}\0${ZPM_PROLOG}`;
     const digest = await sha256(new TextEncoder().encode(text));
     keyMemo = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
   }
-  return `engine-${keyMemo}.prc`;
+  return keyMemo;
+}
+
+/** The cache file's name for this build. */
+async function stateFileName(): Promise<string> {
+  return `engine-${await buildKey()}.prc`;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

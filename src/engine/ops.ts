@@ -99,10 +99,22 @@ export interface Ops {
     reply: Planned<{ found: boolean; old: string; new: string }>;
   };
   upsert: { args: [fact: string]; reply: Planned<{ removed: number; pattern: string; clause: string }> };
-  consult_kb: { args: [text: string, label: string]; reply: { added: number; errors: string[] } };
+  /** Load a kb user file; with `want` 1, `cache` is what parsing produced (for `load_kb_cache`), else "". */
+  consult_kb: {
+    args: [text: string, label: string, want: number];
+    reply: { added: number; errors: string[]; cache: string };
+  };
+  /** Load a kb user file from the `cache` text `consult_kb` made of it: every item checked and run again. */
+  load_kb_cache: { args: [cache: string, label: string]; reply: { added: number; errors: string[] } };
   /** The whole knowledge base as snapshot text (without the header line). */
   dump: { args: []; reply: string };
-  load_snapshot: { args: [text: string]; reply: { clauses: number } };
+  /**
+   * Replace the user's knowledge with a snapshot text (checked whole first). `clauses`: all clauses
+   * loaded; `knowledge`: those other than zpm_source/tms_justification. `extra`: the `:- dynamic`
+   * lines a dump would add (predicates left dynamic that the text does not mention), so the text plus
+   * `extra` stores exactly the knowledge now loaded.
+   */
+  load_snapshot: { args: [text: string]; reply: { clauses: number; knowledge: number; extra: string } };
   canon: { args: [text: string]; reply: string };
   kb_bytes: { args: []; reply: number };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };

@@ -1,6 +1,6 @@
 /** Limits from the environment: values the engine cannot honour are refused with the variable's name. */
 import { strictEqual, throws } from "node:assert/strict";
-import { DEFAULT_LIMITS, limitsFromEnv } from "../../src/core/limits.ts";
+import { deadlineFor, DEFAULT_LIMITS, limitsFromEnv } from "../../src/core/limits.ts";
 
 function withEnv(vars: Record<string, string>, fn: () => void) {
   const old = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
@@ -27,4 +27,12 @@ Deno.test("limits: environment overrides within range are taken; out-of-range va
   withEnv({ ZPM_MAX_KB_MB: "4096" }, () => throws(() => limitsFromEnv(), /ZPM_MAX_KB_MB/));
   withEnv({ ZPM_QUERY_TIMEOUT_MS: "0" }, () => throws(() => limitsFromEnv(), /ZPM_QUERY_TIMEOUT_MS/));
   withEnv({ ZPM_QUERY_TIMEOUT_MS: "abc" }, () => throws(() => limitsFromEnv(), /ZPM_QUERY_TIMEOUT_MS/));
+});
+
+Deno.test("deadlineFor: queries keep the configured deadline; bulk loads get more with their size", () => {
+  const limits = { ...DEFAULT_LIMITS, timeoutMs: 5000 };
+  strictEqual(deadlineFor(limits, "query", ["x".repeat(1 << 20), 10, 10]), 5000);
+  strictEqual(deadlineFor(limits, "remember_many", ["link", "a(1)"]), 5000 + 40);
+  strictEqual(deadlineFor(limits, "import_read", ["x".repeat(2 << 20), "f.pl"]), 5000 + 2049 * 40);
+  strictEqual(deadlineFor(limits, "import_read", ["x".repeat(200 << 20), "f.pl"]), 3_600_000);
 });

@@ -9,13 +9,13 @@
 % "raw" (an import of an export made with --with-meta, whose zpm_source/2 clauses are the links)
 % asserts every item as it is.
 t_remember_many(Mode, Texts, obj([count-num(N)])) :-
-    check_items(Texts, Mode, 1, Errs),
+    check_items(Texts, Mode, 1, Parts, Errs),
     (   Errs == [] -> true
     ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
         fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
     ),
     capacity_now,
-    many_assert(Texts, Mode, 0, N).
+    many_assert(Parts, Mode, 0, N).
 
 % capacity_now: the size check of check_capacity, once per batch (kb_bytes walks every predicate, so
 % checking it every 32 items, as single remembers do, made large imports quadratic).
@@ -26,22 +26,24 @@ capacity_now :-
     ;   true
     ).
 
-check_items([], _, _, []).
-check_items([T|Ts], Mode, I, Errs) :-
-    catch(( parse_one(T, C0, _), item_parts(Mode, C0, _, _), Ok = true ), E, true),
-    (   Ok == true -> Errs = Errs1
-    ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Errs = [Msg|Errs1]
+% check_items(+Texts, +Mode, +I, -Parts, -Errs): each item parsed and checked once; Parts holds
+% Head-Body of the good ones (in order), Errs a message per refused one.
+check_items([], _, _, [], []).
+check_items([T|Ts], Mode, I, Parts, Errs) :-
+    catch(( parse_one(T, C0, _), item_parts(Mode, C0, H, B), Ok = true ), E, true),
+    (   Ok == true -> Parts = [H-B|Parts1], Errs = Errs1
+    ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Parts = Parts1, Errs = [Msg|Errs1]
     ),
     I1 is I + 1,
-    check_items(Ts, Mode, I1, Errs1).
+    check_items(Ts, Mode, I1, Parts1, Errs1).
 
 many_assert([], _, N, N).
-many_assert([T|Ts], Mode, N0, N) :-
-    parse_one(T, C0, _), item_parts(Mode, C0, H, B), clause_term(H, B, C),
+many_assert([H-B|Ps], Mode, N0, N) :-
+    clause_term(H, B, C),
     emit(assert, C, _),
     (   Mode == "link", \+ bookkeeping(H) -> add_source(C, interactive) ; true ),
     N1 is N0 + 1,
-    many_assert(Ts, Mode, N1, N).
+    many_assert(Ps, Mode, N1, N).
 
 bookkeeping(zpm_source(_, _)).
 bookkeeping(tms_justification(_, _)).

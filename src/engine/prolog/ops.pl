@@ -13,7 +13,8 @@ op_(forget, [T], V) :- plan_reply(t_forget(T), V).
 op_(clear, [T], V) :- plan_reply(t_clear(T), V).
 op_(update, [O, N], V) :- plan_reply(t_update(O, N), V).
 op_(upsert, [T], V) :- plan_reply(t_upsert(T), V).
-op_(consult_kb, [T, L], V) :- t_consult_kb(T, L, V).
+op_(consult_kb, [T, L, W], V) :- t_consult_kb(T, L, W, V).
+op_(load_kb_cache, [T, L], V) :- t_load_kb_cache(T, L, V).
 op_(dump, [], V) :- t_dump(V).
 op_(load_snapshot, [T], V) :- t_load_snapshot(T, V).
 op_(canon, [T], str(S)) :- parse_one(T, X, _), canon(X, S).
