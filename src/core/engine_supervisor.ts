@@ -56,7 +56,7 @@ export class EngineSupervisor {
     const max = this.opts.maxKbBytes;
     this.current = this.opts.kind === "inprocess"
       ? await InProcessEngine.start(max)
-      : await ProcessEngine.start(max);
+      : await ProcessEngine.start(max, !this.opts.oneShot);
     if (old) await old.close().catch(() => {});
   }
 

@@ -32,8 +32,11 @@ export class ProcessEngine implements Engine {
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
   ) {}
 
-  /** Spawn a host and wait until its engine is loaded. */
-  static async start(maxKbBytes: number): Promise<ProcessEngine> {
+  /**
+   * Spawn a host and wait until its engine is loaded; with `prime` the host then does, before its first
+   * call, the one-time work a first write would pay (for servers, whose engines start ahead of calls).
+   */
+  static async start(maxKbBytes: number, prime = false): Promise<ProcessEngine> {
     const { cmd, args } = engineHostCommand(maxKbBytes);
     const child = new Deno.Command(cmd, {
       args,
@@ -46,6 +49,7 @@ export class ProcessEngine implements Engine {
     const hello = JSON.stringify({
       state: state ? Buffer.from(state).toString("base64") : null,
       want: bootStateCacheable(),
+      prime,
     });
     await engine.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
     const ready = Promise.withResolvers<void>();
