@@ -2,10 +2,10 @@
  * One memory's knowledge base: a Prolog engine kept equal to its journal store.
  *
  * Boot: user files (`kb/*.pl`, read-only base layer) → newest snapshot → journal transactions after
- * it (the {@link JournalReplica}). A mutation is plan → commit → apply: under the store's exclusive
- * lock, catch up on what other processes committed, plan the change in the engine (which yields
- * journal records), commit them as one durable transaction, and only then apply them and
- * acknowledge. When the store cannot be written, the memory is *degraded*: a server keeps changes in
+ * it (the {@link JournalReplica}). A mutation is plan-and-apply → commit: under the store's exclusive
+ * lock, catch up on what other processes committed, let the engine make the change and yield its
+ * journal records (one engine call), commit them as one durable transaction, and only then
+ * acknowledge; a failed commit takes the change back. When the store cannot be written, the memory is *degraded*: a server keeps changes in
  * memory and flushes them once it is writable again; a one-shot command refuses them.
  *
  * @module
@@ -16,46 +16,12 @@ import type { EngineReply, PlannedRecord } from "../engine/types.ts";
 import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
-import type { JournalStore } from "../persistence/journal_store.ts";
 import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../persistence/snapshot_file.ts";
-import { type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
+import { EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
-import type { Limits } from "./limits.ts";
+import type { KnowledgeBaseOptions, MutationResult } from "./knowledge_base_types.ts";
+export type { KnowledgeBaseOptions, MutationResult } from "./knowledge_base_types.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
-
-/** Where a memory keeps its files and how its engine runs. */
-export interface KnowledgeBaseOptions {
-  /** Memory name, e.g. "default". */
-  name: string;
-  /** Directory of journal.wal / journal.lock / archives (shown in status and messages). */
-  dataDir: string;
-  /** Directory where snapshots are written and looked up. */
-  snapshotDir: string;
-  /** Directory whose top-level *.pl user files form the read-only base layer (or null). */
-  userFilesDir: string | null;
-  /** Where the engine runs: a killable child process, or this process (no wall-clock deadline). */
-  engineMode: EngineKind;
-  /** A one-shot command: no engine rebuild after a timeout or crash (the command ends). */
-  oneShot?: boolean;
-  /** Resource limits. */
-  limits: Limits;
-  /** Diagnostics sink (stderr). */
-  log: (message: string) => void;
-  /** When the store is not writable: keep changes in memory until it is (true), or refuse them. */
-  allowMemoryOnly: boolean;
-  /** The journal store (default: the file store on `dataDir` and `snapshotDir`). */
-  store?: JournalStore;
-}
-
-/** Outcome of a mutation; `V` is the planning reply's value (see `Ops`). */
-export interface MutationResult<V = unknown> {
-  /** The engine's planning reply (result data or error). */
-  reply: EngineReply<V>;
-  /** Records committed (empty when the plan failed or changed nothing). */
-  records: PlannedRecord[];
-  /** Set when the change was applied in memory only (degraded persistence). */
-  notDurable?: string;
-}
 
 /** A memory's engine plus its persistence. */
 export class KnowledgeBase {
@@ -167,7 +133,11 @@ export class KnowledgeBase {
     }
   }
 
-  /** A mutation: plan under the lock, commit one transaction, then apply it. */
+  /**
+   * A mutation: under the lock, catch up, then one engine call plans the change and keeps it applied;
+   * its records are committed as one durable transaction before the call is acknowledged. When the
+   * commit fails the change is taken back (exactly: by the engine, or by rebuilding it from the store).
+   */
   async mutate<Op extends PlannedOp>(op: Op, args: OpArgs<Op>): Promise<MutationResult<OpReply<Op>>> {
     await this.supervisor.settle();
     this.replica.assertWritable();
@@ -176,12 +146,19 @@ export class KnowledgeBase {
     try {
       return await this.replica.store.withLock(true, async () => {
         await this.catchUp(true);
-        const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs, true);
-        if (!reply.ok) return { reply, records: [] };
+        const reply = await this.planApplied(op, args, true);
+        if (!reply.ok || reply.value.records.length === 0) return { reply, records: [] };
         const records = reply.value.records;
-        if (records.length === 0) return { reply, records };
-        await this.replica.commit(records);
-        await this.apply([{ seq: null, ts: 0, records }]);
+        try {
+          await this.replica.commit(records);
+        } catch (e) {
+          if (isNotWritable(e) && this.opts.allowMemoryOnly) {
+            this.setDegraded(e.message);
+            return this.keptInMemory(reply, records);
+          }
+          await this.undoPlan();
+          throw e;
+        }
         return { reply, records };
       });
     } catch (e) {
@@ -189,6 +166,28 @@ export class KnowledgeBase {
       this.setDegraded(e.message);
       return await this.mutateInMemory(op, args);
     }
+  }
+
+  /** Plan `op` with its change kept applied in the engine (one engine call). */
+  private async planApplied<Op extends PlannedOp>(
+    op: Op,
+    args: OpArgs<Op>,
+    locked: boolean,
+  ): Promise<EngineReply<OpReply<Op>>> {
+    const r = await this.supervisor.call("apply_plan", [op, ...args], this.opts.limits.timeoutMs, locked);
+    // apply_plan replies what `op` itself replies.
+    return r as EngineReply<OpReply<Op>>;
+  }
+
+  /** Take back the change of the last {@link planApplied} after its commit failed (exclusive lock held). */
+  private async undoPlan(): Promise<void> {
+    const r = await this.supervisor.call("undo_plan", [], 0, true);
+    if (r.ok && r.value) return;
+    // Not undoable in place (a retract, whose clause order must come back): rebuild from the store.
+    this.opts.log(
+      `zpm: rebuilding the engine of memory '${this.opts.name}' to take back a change that was not saved`,
+    );
+    await this.reload(false, () => this.replica.boot(false));
   }
 
   private async mutateInMemory<Op extends PlannedOp>(
@@ -200,13 +199,14 @@ export class KnowledgeBase {
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
       );
     }
-    const reply = await this.supervisor.call(op, args, this.opts.limits.timeoutMs);
+    const reply = await this.planApplied(op, args, false);
+    return this.keptInMemory(reply, reply.ok ? reply.value.records : []);
+  }
+
+  /** The result of a change applied in memory only (degraded persistence); `records` are kept for the flush. */
+  private keptInMemory<V>(reply: EngineReply<V>, records: PlannedRecord[]): MutationResult<V> {
     if (!reply.ok) return { reply, records: [] };
-    const records = reply.value.records;
-    if (records.length > 0) {
-      this.memoryOnly.push(records);
-      await this.apply([{ seq: null, ts: 0, records }]);
-    }
+    if (records.length > 0) this.memoryOnly.push(records);
     return {
       reply,
       records,

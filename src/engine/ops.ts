@@ -105,6 +105,13 @@ export interface Ops {
   load_snapshot: { args: [text: string]; reply: { clauses: number } };
   canon: { args: [text: string]; reply: string };
   kb_bytes: { args: []; reply: number };
+  /**
+   * Run planned operation `op` (first argument; the rest are its own) and keep its change applied: a
+   * durable write is one engine call. Until the records are committed, `undo_plan` takes it back.
+   */
+  apply_plan: { args: [op: string, ...args: (string | number)[]]; reply: Planned<unknown> };
+  /** Take back the last `apply_plan`; false (nothing changed) when it cannot be undone exactly. */
+  undo_plan: { args: []; reply: boolean };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };
   rename: { args: [oldFunctor: string, newFunctor: string, arity: number]; reply: Planned<RenameResult> };
   overview: {
@@ -148,8 +155,8 @@ export type OpReply<Op extends OpName> = Ops[Op]["reply"];
 
 /** Operations that plan a mutation (reply `{ result, records }`); run them with `KnowledgeBase.mutate`. */
 export type PlannedOp = {
-  [Op in OpName]: OpReply<Op> extends Planned<unknown> ? Op : never;
-}[OpName];
+  [Op in Exclude<OpName, "apply_plan">]: OpReply<Op> extends Planned<unknown> ? Op : never;
+}[Exclude<OpName, "apply_plan">];
 
 /** The `result` part of a planned operation's reply. */
 export type PlanResult<Op extends PlannedOp> = OpReply<Op>["result"];
