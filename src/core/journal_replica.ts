@@ -182,15 +182,11 @@ export class JournalReplica {
   /** Durably append `records` as the next transaction (exclusive lock held). */
   async commit(records: PlannedRecord[]): Promise<void> {
     const seq = this.lastSeq + 1;
-    const before = this.position;
     try {
       this.position = await this.store.append({ seq, ts: Math.floor(Date.now() / 1000), records });
     } catch (e) {
-      // Leave no partial transaction behind: cut back to where we started (best effort).
-      try {
-        const head = await this.store.head();
-        if (head && head.end > before) await this.store.cutTail(before);
-      } catch { /* the next boot repairs a torn tail */ }
+      // A failed append left the store as before (or, if even its own cut-back failed, with a torn
+      // tail that the next writer's catch-up cuts): nothing to undo here.
       if (isNotWritable(e)) throw e;
       throw new PersistenceError(
         `could not write the journal ${this.store.location}: ${

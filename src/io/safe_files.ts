@@ -95,6 +95,14 @@ function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
  * check and the open.
  */
 export async function openNoFollow(path: string, options: Deno.OpenOptions): Promise<Deno.FsFile> {
+  return (await openChecked(path, options)).file;
+}
+
+/** {@link openNoFollow}, also giving the `fstat` of the opened file that the check made (no extra stat). */
+export async function openChecked(
+  path: string,
+  options: Deno.OpenOptions,
+): Promise<{ file: Deno.FsFile; info: Deno.FileInfo }> {
   if (options.truncate) throw new Error("openNoFollow: truncate after the open is checked");
   const want = options.write || options.append ? "write" : "read";
   for (let attempt = 0;; attempt++) {
@@ -127,7 +135,7 @@ export async function openNoFollow(path: string, options: Deno.OpenOptions): Pro
           `${path} was replaced while zpm opened it (possibly by a symbolic link); nothing was written. Check the directory and retry.`,
         );
       }
-      return file;
+      return { file, info: opened };
     } catch (e) {
       file.close();
       throw e;

@@ -10,11 +10,18 @@
  */
 
 import { join } from "node:path";
-import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } from "../io/files.ts";
+import { errText, fsyncDir, JournalWriteError, lastByte, nowNs } from "../io/files.ts";
 import { readRange, writeAll } from "../io/files.ts";
 import { checkInjectedSyncFault } from "./fault_injection.ts";
-import { assertRealDir, checkFile, lstatOrNull, openNoFollow, UnsafePathError } from "../io/safe_files.ts";
-import { holdsExclusive, withFileLock } from "./file_lock.ts";
+import {
+  assertRealDir,
+  checkFile,
+  lstatOrNull,
+  openChecked,
+  openNoFollow,
+  UnsafePathError,
+} from "../io/safe_files.ts";
+import { closeLockFile, holdsExclusive, withFileLock } from "./file_lock.ts";
 import { ForeignJournalError, foreignJournalReason } from "./journal_foreign.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
@@ -49,6 +56,11 @@ export class JournalFiles {
     return withFileLock(this.lockPath, exclusive, fn, timeoutMs);
   }
 
+  /** Close the lock file this process keeps open between locks (reopened by the next lock). */
+  close(): void {
+    closeLockFile(this.lockPath);
+  }
+
   #requireExclusive(what: string): void {
     if (!holdsExclusive(this.lockPath)) {
       throw new Error(
@@ -74,8 +86,9 @@ export class JournalFiles {
   async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<number> {
     const path = this.walPath;
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(path, { read: true, append: true, create: true });
+      ({ file, info: { size } } = await openChecked(path, { read: true, append: true, create: true }));
     } catch (e) {
       if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
@@ -87,7 +100,7 @@ export class JournalFiles {
     }
     let before = -1;
     try {
-      before = (await file.stat()).size;
+      before = size;
       if (checkTail && before > 0 && (await lastByte(file, before)) !== NL) {
         before = -1; // nothing written, nothing to undo
         throw new JournalWriteError(
@@ -130,16 +143,14 @@ export class JournalFiles {
     }
   }
 
-  /** stat of journal.wal, or null if it is missing. */
+  /**
+   * lstat of journal.wal, or null if it is missing (one syscall: the directory is checked for links
+   * by every open; a link or non-file here throws as {@link checkFile} does).
+   */
   async stat(): Promise<FileId | null> {
-    try {
-      const st = await checkFile(this.walPath, "read");
-      if (!st) return null;
-      return { ino: st.ino ?? null, size: st.size };
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }
+    const st = await lstatOrNull(this.walPath);
+    if (st && !st.isFile) await checkFile(this.walPath, "read");
+    return st && { ino: st.ino ?? null, size: st.size };
   }
 
   /**
@@ -152,8 +163,9 @@ export class JournalFiles {
     offset: number,
   ): Promise<{ bytes: Uint8Array; id: FileId | null }> {
     let file: Deno.FsFile;
+    let st: Deno.FileInfo;
     try {
-      file = await openNoFollow(this.walPath, { read: true });
+      ({ file, info: st } = await openChecked(this.walPath, { read: true }));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         return { bytes: new Uint8Array(0), id: null };
@@ -161,7 +173,6 @@ export class JournalFiles {
       throw e;
     }
     try {
-      const st = await file.stat();
       const ino = st.ino ?? null;
       if (st.size < offset) {
         return { bytes: new Uint8Array(0), id: { ino, size: st.size } };
@@ -183,8 +194,9 @@ export class JournalFiles {
     this.#requireExclusive("cutTail");
     const path = this.walPath;
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(path, { read: true, write: true });
+      ({ file, info: { size } } = await openChecked(path, { read: true, write: true }));
     } catch (e) {
       if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
@@ -193,7 +205,6 @@ export class JournalFiles {
       );
     }
     try {
-      const size = (await file.stat()).size;
       if (!Number.isSafeInteger(goodEnd) || goodEnd < 0 || goodEnd > size) {
         throw new RangeError(
           `cutTail(${goodEnd}) is outside ${path} (${size} bytes)`,
@@ -263,8 +274,9 @@ export class JournalFiles {
   async ensureFinalNewline(): Promise<void> {
     this.#requireExclusive("ensureFinalNewline");
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(this.walPath, { read: true });
+      ({ file, info: { size } } = await openChecked(this.walPath, { read: true }));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
       if (e instanceof UnsafePathError) throw e;
@@ -275,7 +287,6 @@ export class JournalFiles {
     }
     let needed = false;
     try {
-      const size = (await file.stat()).size;
       needed = size > 0 && (await lastByte(file, size)) !== NL;
     } finally {
       file.close();
@@ -291,8 +302,7 @@ export class JournalFiles {
    */
   async rotate(): Promise<string | null> {
     this.#requireExclusive("rotate");
-    await checkFile(this.walPath, "rename");
-    if (!(await pathExists(this.walPath))) {
+    if (!(await checkFile(this.walPath, "rename"))) {
       await this.#createEmptyWal();
       await this.#syncDir();
       return null;
