@@ -112,9 +112,11 @@ export class JournalReplica {
    * Apply what other processes committed since our position. "rotated" means the store started a
    * new generation (a snapshot or restore elsewhere): the caller rebuilds and calls `boot`. With
    * `writer` (exclusive lock held) a torn tail left by a crashed writer is cut so the next append
-   * lands on a clean line, and mid-log damage throws a PersistenceError.
+   * lands on a clean line, and mid-log damage throws a PersistenceError. With `defer`, the fresh
+   * transactions are handed over there instead of applied: the caller applies them (before anything
+   * else reaches the target), e.g. in the same engine call as its next change.
    */
-  async catchUp(writer: boolean): Promise<CatchUpResult> {
+  async catchUp(writer: boolean, defer?: Transaction[]): Promise<CatchUpResult> {
     const head = await this.store.head();
     if (!head && this.generation === null) return this.checked(writer, "current");
     const same = head !== null && head.generation === this.generation;
@@ -127,7 +129,7 @@ export class JournalReplica {
     if (!same || head.end < this.position) return "rotated";
     const read = await this.store.read(this.position);
     const { scan } = read;
-    await this.applyFresh(scan.transactions);
+    await this.applyFresh(scan.transactions, defer);
     this.position = scan.goodEnd;
     this.unterminated = false;
     if (writer && scan.damage?.kind === "torn-tail") await this.cutTornTail(read);
@@ -224,9 +226,10 @@ export class JournalReplica {
   }
 
   /** Apply transactions newer than `lastSeq` (unnumbered upstream lines always) and raise it. */
-  private async applyFresh(txs: Transaction[]): Promise<void> {
+  private async applyFresh(txs: Transaction[], defer?: Transaction[]): Promise<void> {
     const fresh = txs.filter((t) => t.seq === null || t.seq > this.lastSeq);
-    await this.target.apply(fresh);
+    if (defer) defer.push(...fresh);
+    else await this.target.apply(fresh);
     this.raiseSeq(fresh);
   }
 

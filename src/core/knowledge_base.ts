@@ -16,12 +16,13 @@ import type { EngineReply, PlannedRecord } from "../engine/types.ts";
 import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
-import { parseSnapshotHeader, snapshotFileName, type SnapshotInfo } from "../persistence/snapshot_file.ts";
+import { snapshotFileName, type SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
-import type { KnowledgeBaseOptions, MutationResult } from "./knowledge_base_types.ts";
+import { type KnowledgeBaseOptions, type MutationResult, notDurableWarning } from "./knowledge_base_types.ts";
 export type { KnowledgeBaseOptions, MutationResult } from "./knowledge_base_types.ts";
-import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
+import { applyTransactions, countDumpedClauses, loadUserFiles, readSnapshotText } from "./loading.ts";
+import { planApplied, undoPlanned } from "./planned_write.ts";
 
 /** A memory's engine plus its persistence. */
 export class KnowledgeBase {
@@ -106,9 +107,17 @@ export class KnowledgeBase {
     return applyTransactions(this.supervisor.engine, txs, (m) => this.warn(m));
   }
 
-  /** Catch up with the store; a rotation by another process rebuilds the engine from it. */
-  private async catchUp(writer: boolean): Promise<void> {
-    if (await this.replica.catchUp(writer) !== "rotated") return;
+  /**
+   * Catch up with the store; a rotation by another process rebuilds the engine from it. With `defer`,
+   * what other processes committed is handed back unapplied (see {@link planApplied}) unless this throws.
+   */
+  private async catchUp(writer: boolean, defer?: Transaction[]): Promise<void> {
+    try {
+      if (await this.replica.catchUp(writer, defer) !== "rotated") return;
+    } catch (e) {
+      if (defer?.length) await this.apply(defer.splice(0));
+      throw e;
+    }
     await this.reload(false, () => this.replica.boot(writer));
     if (writer) this.replica.assertWritable();
   }
@@ -145,8 +154,9 @@ export class KnowledgeBase {
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
     try {
       return await this.replica.store.withLock(true, async () => {
-        await this.catchUp(true);
-        const reply = await this.planApplied(op, args, true);
+        const behind: Transaction[] = [];
+        await this.catchUp(true, behind);
+        const reply = await this.planApplied(op, args, true, behind);
         if (!reply.ok || reply.value.records.length === 0) return { reply, records: [] };
         const records = reply.value.records;
         try {
@@ -168,25 +178,26 @@ export class KnowledgeBase {
     }
   }
 
-  /** Plan `op` with its change kept applied in the engine (one engine call). */
-  private async planApplied<Op extends PlannedOp>(
+  private planApplied<Op extends PlannedOp>(
     op: Op,
     args: OpArgs<Op>,
     locked: boolean,
-  ): Promise<EngineReply<OpReply<Op>>> {
-    const r = await this.supervisor.call("apply_plan", [op, ...args], this.opts.limits.timeoutMs, locked);
-    // apply_plan replies what `op` itself replies.
-    return r as EngineReply<OpReply<Op>>;
+    behind: Transaction[],
+  ) {
+    const apply = (txs: Transaction[]) => this.apply(txs);
+    return planApplied(this.supervisor, op, args, {
+      timeoutMs: this.opts.limits.timeoutMs,
+      locked,
+      behind,
+      apply,
+    });
   }
 
   /** Take back the change of the last {@link planApplied} after its commit failed (exclusive lock held). */
   private async undoPlan(): Promise<void> {
-    const r = await this.supervisor.call("undo_plan", [], 0, true);
-    if (r.ok && r.value) return;
+    if (await undoPlanned(this.supervisor)) return;
     // Not undoable in place (a retract, whose clause order must come back): rebuild from the store.
-    this.opts.log(
-      `zpm: rebuilding the engine of memory '${this.opts.name}' to take back a change that was not saved`,
-    );
+    this.opts.log(`zpm: rebuilding memory '${this.opts.name}' to take back a change that was not saved`);
     await this.reload(false, () => this.replica.boot(false));
   }
 
@@ -199,7 +210,7 @@ export class KnowledgeBase {
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
       );
     }
-    const reply = await this.planApplied(op, args, false);
+    const reply = await this.planApplied(op, args, false, []);
     return this.keptInMemory(reply, reply.ok ? reply.value.records : []);
   }
 
@@ -207,12 +218,7 @@ export class KnowledgeBase {
   private keptInMemory<V>(reply: EngineReply<V>, records: PlannedRecord[]): MutationResult<V> {
     if (!reply.ok) return { reply, records: [] };
     if (records.length > 0) this.memoryOnly.push(records);
-    return {
-      reply,
-      records,
-      notDurable:
-        `warning: persistence is degraded (${this.degradedReason}); this change is kept in memory only and will be written to the journal once ${this.opts.dataDir} is writable again`,
-    };
+    return { reply, records, notDurable: notDurableWarning(this.degradedReason, this.opts.dataDir) };
   }
 
   /** In degraded mode: once the store is writable again, flush in-memory changes and go active. */
@@ -257,12 +263,7 @@ export class KnowledgeBase {
     await this.supervisor.settle();
     const file = snapshotFileName(name);
     const store = this.replica.store;
-    const text = await store.readSnapshot(file);
-    const path = join(this.opts.snapshotDir, file);
-    if (text === null) throw new PersistenceError(`snapshot '${name}' not found (${path})`);
-    if (!parseSnapshotHeader(text.slice(0, Math.max(0, text.indexOf("\n"))))) {
-      throw new PersistenceError(`${path} is not a zpm snapshot (no '%% zpm snapshot' header)`);
-    }
+    const text = await readSnapshotText(store, file, name, join(this.opts.snapshotDir, file));
     const durable = this.status === "active";
     const run = async () => {
       if (durable) await this.catchUp(true);

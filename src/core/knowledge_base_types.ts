@@ -41,3 +41,8 @@ export interface MutationResult<V = unknown> {
   /** Set when the change was applied in memory only (degraded persistence). */
   notDurable?: string;
 }
+
+/** The warning a change kept in memory only (degraded persistence) is answered with. */
+export function notDurableWarning(reason: string, dataDir: string): string {
+  return `warning: persistence is degraded (${reason}); this change is kept in memory only and will be written to the journal once ${dataDir} is writable again`;
+}

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import type { Engine } from "../engine/types.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import { parseSnapshotHeader } from "../persistence/snapshot_file.ts";
+import type { JournalStore } from "../persistence/journal_store.ts";
+import { PersistenceError } from "./journal_replica.ts";
 
 /** Consult the user files of `dir` into `engine`; problems go to `warn` when it is given. */
 export async function loadUserFiles(
@@ -81,4 +83,19 @@ export function countDumpedClauses(dump: string): number {
     n++;
   }
   return n;
+}
+
+/** The text of snapshot `file` (named `name`, at `path`) in `store`; a PersistenceError when missing or not a zpm snapshot. */
+export async function readSnapshotText(
+  store: JournalStore,
+  file: string,
+  name: string,
+  path: string,
+): Promise<string> {
+  const text = await store.readSnapshot(file);
+  if (text === null) throw new PersistenceError(`snapshot '${name}' not found (${path})`);
+  if (!parseSnapshotHeader(text.slice(0, Math.max(0, text.indexOf("\n"))))) {
+    throw new PersistenceError(`${path} is not a zpm snapshot (no '%% zpm snapshot' header)`);
+  }
+  return text;
 }

@@ -106,10 +106,11 @@ export interface Ops {
   canon: { args: [text: string]; reply: string };
   kb_bytes: { args: []; reply: number };
   /**
-   * Run planned operation `op` (first argument; the rest are its own) and keep its change applied: a
-   * durable write is one engine call. Until the records are committed, `undo_plan` takes it back.
+   * Apply `count` journal records (op, clause pairs: other processes' transactions a writer caught up
+   * on), then run planned operation `op` (the rest are its own arguments) and keep its change applied:
+   * a durable write is one engine call. Until the records are committed, `undo_plan` takes it back.
    */
-  apply_plan: { args: [op: string, ...args: (string | number)[]]; reply: Planned<unknown> };
+  apply_plan: { args: [count: number, ...rest: (string | number)[]]; reply: Planned<unknown> };
   /** Take back the last `apply_plan`; false (nothing changed) when it cannot be undone exactly. */
   undo_plan: { args: []; reply: boolean };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };
