@@ -178,7 +178,7 @@ export async function withFileLock<T>(
     const file = await lockFile(key, lockPath, exclusive);
     let delay = 1;
     try {
-      while (!(await file.tryLock(exclusive))) {
+      while (!file.tryLockSync(exclusive)) { // one short syscall: sync avoids a thread-pool hop
         const left = deadline - Date.now();
         if (left <= 0) throw new LockTimeoutError(describeLock());
         await sleep(Math.min(left, delay + Math.random() * delay));
@@ -194,7 +194,7 @@ export async function withFileLock<T>(
       return await heldLocks.run(store, fn);
     } finally {
       try {
-        await file.unlock();
+        file.unlockSync();
       } catch {
         forgetLockFile(key); // closing releases the lock
       }

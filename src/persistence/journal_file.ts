@@ -35,6 +35,13 @@ export interface FileId {
 const encoder = new TextEncoder();
 const NL = 0x0a;
 const ARCHIVE_RE = /^journal-(\d+)\.wal$/;
+/** The last byte of an open file of `size` > 0 bytes (two short syscalls, made synchronously), or -1. */
+function lastByteSync(file: Deno.FsFile, size: number): number {
+  const b = new Uint8Array(1);
+  file.seekSync(size - 1, Deno.SeekMode.Start);
+  return file.readSync(b) === 1 ? b[0] : -1;
+}
+
 /** The journal files of one memory directory (see the module comment for the layout). */
 export class JournalFiles {
   /** The memory directory, e.g. `<project>/.zpm/data`. */
@@ -101,13 +108,13 @@ export class JournalFiles {
     let before = -1;
     try {
       before = size;
-      if (checkTail && before > 0 && (await lastByte(file, before)) !== NL) {
+      if (checkTail && before > 0 && lastByteSync(file, before) !== NL) {
         before = -1; // nothing written, nothing to undo
         throw new JournalWriteError(
           `${path} does not end with a newline (a torn or unfinished last line); the change was not saved. Recover the journal (cut the torn tail or add the newline) before appending.`,
         );
       }
-      const n = await file.write(bytes);
+      const n = file.writeSync(bytes); // a local append: sync avoids a thread-pool hop
       if (n !== bytes.length) {
         throw new JournalWriteError(
           `Short write to ${path}: ${n} of ${bytes.length} bytes written (disk full?); the change was not saved. Free disk space, then retry.`,
