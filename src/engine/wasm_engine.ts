@@ -119,7 +119,9 @@ export class WasmEngine {
    * would otherwise pay (see `fresh_library_index` in plan.pl). Best effort.
    */
   prime(): void {
-    this.pl.query("zpm:fresh_library_index").once();
+    try {
+      this.pl.query("zpm:fresh_library_index").once();
+    } catch { /* the first write does it instead */ }
   }
 
   /** Run one operation of the Prolog `zpm:op_/3` table. */
