@@ -63,7 +63,7 @@ export class EngineSupervisor {
     // swipl-wasm loads only when this process runs an engine itself (not for the child-process kind).
     this.current = this.opts.kind === "inprocess"
       ? await (await import("../engine/inprocess_engine.ts")).InProcessEngine.start(max)
-      : await ProcessEngine.start(max);
+      : await ProcessEngine.start(max, this.opts.afterFailure !== "end");
     if (old) await old.close().catch(() => {});
   }
 

@@ -40,6 +40,8 @@ export type CatchUpResult = "current" | "applied" | "rotated";
 export class JournalReplica {
   private generation: string | null = null;
   private position = 0;
+  /** The last line read ends without its "\n" (left for a writer to terminate before appending). */
+  private unterminated = false;
   /** Highest transaction sequence number applied. */
   lastSeq = 0;
   /** Mid-log damage found while reading: writes are refused until it is repaired. */
@@ -87,6 +89,7 @@ export class JournalReplica {
     const read = await this.store.read(0);
     const { scan } = read;
     let end = scan.goodEnd;
+    this.unterminated = false;
     if (scan.damage?.kind === "corrupt") this.noteCorruption(read, true);
     else if (scan.damage && repair) await this.cutTornTail(read);
     else if (scan.damage) {
@@ -96,7 +99,7 @@ export class JournalReplica {
     } else if (scan.missingFinalNewline && repair) {
       await this.store.ensureFinalNewline();
       end += 1;
-    }
+    } else if (scan.missingFinalNewline) this.unterminated = true;
     await this.applyFresh(
       scan.transactions.filter((t) => t.seq === null || snapSeq === null || t.seq > snapSeq),
     );
@@ -109,26 +112,41 @@ export class JournalReplica {
    * Apply what other processes committed since our position. "rotated" means the store started a
    * new generation (a snapshot or restore elsewhere): the caller rebuilds and calls `boot`. With
    * `writer` (exclusive lock held) a torn tail left by a crashed writer is cut so the next append
-   * lands on a clean line, and mid-log damage throws a PersistenceError.
+   * lands on a clean line, and mid-log damage throws a PersistenceError. With `defer`, the fresh
+   * transactions are handed over there instead of applied: the caller applies them (before anything
+   * else reaches the target), e.g. in the same engine call as its next change.
    */
-  async catchUp(writer: boolean): Promise<CatchUpResult> {
+  async catchUp(writer: boolean, defer?: Transaction[]): Promise<CatchUpResult> {
     const head = await this.store.head();
     if (!head && this.generation === null) return this.checked(writer, "current");
     const same = head !== null && head.generation === this.generation;
-    if (same && head.end === this.position) return this.checked(writer, "current");
+    if (same && head.end === this.position) {
+      // A reader (or a boot without repair) may have left the last line unterminated: a writer
+      // terminates it here, or every append would be refused.
+      if (writer && this.unterminated) await this.terminateLastLine();
+      return this.checked(writer, "current");
+    }
     if (!same || head.end < this.position) return "rotated";
     const read = await this.store.read(this.position);
     const { scan } = read;
-    await this.applyFresh(scan.transactions);
+    await this.applyFresh(scan.transactions, defer);
     this.position = scan.goodEnd;
+    this.unterminated = false;
     if (writer && scan.damage?.kind === "torn-tail") await this.cutTornTail(read);
     else if (scan.damage?.kind === "corrupt") this.noteCorruption(read, false);
-    else if (writer && scan.missingFinalNewline) {
-      await this.store.ensureFinalNewline();
-      this.position += 1;
-      this.generation = (await this.store.head())?.generation ?? null;
+    else if (scan.missingFinalNewline && !scan.damage) {
+      this.unterminated = true;
+      if (writer) await this.terminateLastLine();
     }
     return this.checked(writer, "applied");
+  }
+
+  /** Append the missing final newline after the last complete line (exclusive lock held). */
+  private async terminateLastLine(): Promise<void> {
+    await this.store.ensureFinalNewline();
+    this.unterminated = false;
+    this.position += 1;
+    this.generation = (await this.store.head())?.generation ?? null;
   }
 
   /** Throw the damage as a PersistenceError when a writer meets mid-log damage or a foreign journal. */
@@ -160,20 +178,17 @@ export class JournalReplica {
     const head = await this.store.head();
     this.position = head?.end ?? 0;
     this.generation = head?.generation ?? null;
+    this.unterminated = false;
   }
 
   /** Durably append `records` as the next transaction (exclusive lock held). */
   async commit(records: PlannedRecord[]): Promise<void> {
     const seq = this.lastSeq + 1;
-    const before = this.position;
     try {
       this.position = await this.store.append({ seq, ts: Math.floor(Date.now() / 1000), records });
     } catch (e) {
-      // Leave no partial transaction behind: cut back to where we started (best effort).
-      try {
-        const head = await this.store.head();
-        if (head && head.end > before) await this.store.cutTail(before);
-      } catch { /* the next boot repairs a torn tail */ }
+      // A failed append left the store as before (or, if even its own cut-back failed, with a torn
+      // tail that the next writer's catch-up cuts): nothing to undo here.
       if (isNotWritable(e)) throw e;
       throw new PersistenceError(
         `could not write the journal ${this.store.location}: ${
@@ -198,6 +213,7 @@ export class JournalReplica {
     this.baseSnapshot = written;
     if (previous) await this.store.reap(previous.header.ns);
     this.position = 0;
+    this.unterminated = false;
     this.generation = (await this.store.head())?.generation ?? null;
   }
 
@@ -210,9 +226,10 @@ export class JournalReplica {
   }
 
   /** Apply transactions newer than `lastSeq` (unnumbered upstream lines always) and raise it. */
-  private async applyFresh(txs: Transaction[]): Promise<void> {
+  private async applyFresh(txs: Transaction[], defer?: Transaction[]): Promise<void> {
     const fresh = txs.filter((t) => t.seq === null || t.seq > this.lastSeq);
-    await this.target.apply(fresh);
+    if (defer) defer.push(...fresh);
+    else await this.target.apply(fresh);
     this.raiseSeq(fresh);
   }
 

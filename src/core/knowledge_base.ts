@@ -2,10 +2,10 @@
  * One memory's knowledge base: a Prolog engine kept equal to its journal store.
  *
  * Boot: user files (`kb/*.pl`, read-only base layer) → newest snapshot → journal transactions after
- * it (the {@link JournalReplica}). A mutation is plan → commit → apply: under the store's exclusive
- * lock, catch up on what other processes committed, plan the change in the engine (which yields
- * journal records), commit them as one durable transaction, and only then apply them and
- * acknowledge. When the store cannot be written, the memory is *degraded*: a server keeps changes in
+ * it (the {@link JournalReplica}). A mutation is plan-and-apply → commit: under the store's exclusive
+ * lock, catch up on what other processes committed, let the engine make the change and yield its
+ * journal records (one engine call), commit them as one durable transaction, and only then
+ * acknowledge; a failed commit takes the change back. When the store cannot be written, the memory is *degraded*: a server keeps changes in
  * memory and flushes them once it is writable again; a one-shot command refuses them.
  *
  * @module
@@ -15,48 +15,16 @@ import type { EngineReply, PlannedRecord } from "../engine/types.ts";
 import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
-import type { JournalStore } from "../persistence/journal_store.ts";
 import type { SnapshotInfo } from "../persistence/snapshot_file.ts";
-import { type AfterFailure, type EngineKind, EngineSupervisor } from "./engine_supervisor.ts";
+import { EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
-import { deadlineFor, type Limits } from "./limits.ts";
+import { type KnowledgeBaseOptions, type MutationResult, notDurableWarning } from "./knowledge_base_types.ts";
+export type { KnowledgeBaseOptions, MutationResult } from "./knowledge_base_types.ts";
+import { deadlineFor } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
 import { restoreSnapshot, saveSnapshot, type SnapshotHost } from "./snapshot_ops.ts";
 import { type ProgressListener, type ProgressSlot, tracked } from "./progress.ts";
-
-/** Where a memory keeps its files and how its engine runs. */
-export interface KnowledgeBaseOptions {
-  /** Memory name, e.g. "default". */
-  name: string;
-  /** Directory of journal.wal / journal.lock / archives (shown in status and messages). */
-  dataDir: string;
-  /** Directory where snapshots are written and looked up. */
-  snapshotDir: string;
-  /** Directory whose top-level *.pl user files form the read-only base layer (or null). */
-  userFilesDir: string | null;
-  /** Where the engine runs: a killable child process, or this process (no wall-clock deadline). */
-  engineMode: EngineKind;
-  /** What follows a timeout or crash (default "rebuild"); see {@link AfterFailure}. */
-  afterFailure?: AfterFailure;
-  /** Resource limits. */
-  limits: Limits;
-  /** Diagnostics sink (stderr). */
-  log: (message: string) => void;
-  /** When the store is not writable: keep changes in memory until it is (true), or refuse them. */
-  allowMemoryOnly: boolean;
-  /** The journal store (default: the file store on `dataDir` and `snapshotDir`). */
-  store?: JournalStore;
-}
-
-/** Outcome of a mutation; `V` is the planning reply's value (see `Ops`). */
-export interface MutationResult<V = unknown> {
-  /** The engine's planning reply (result data or error). */
-  reply: EngineReply<V>;
-  /** Records committed (empty when the plan failed or changed nothing). */
-  records: PlannedRecord[];
-  /** Set when the change was applied in memory only (degraded persistence). */
-  notDurable?: string;
-}
+import { planApplied, undoPlanned } from "./planned_write.ts";
 
 /** A memory's engine plus its persistence. */
 export class KnowledgeBase {
@@ -167,9 +135,17 @@ export class KnowledgeBase {
     return applyTransactions(this.supervisor.engine, txs, (m) => this.warn(m), tick);
   }
 
-  /** Catch up with the store; a rotation by another process rebuilds the engine from it. */
-  private async catchUp(writer: boolean): Promise<void> {
-    if (await this.replica.catchUp(writer) !== "rotated") return;
+  /**
+   * Catch up with the store; a rotation by another process rebuilds the engine from it. With `defer`,
+   * what other processes committed is handed back unapplied (see {@link planApplied}) unless this throws.
+   */
+  private async catchUp(writer: boolean, defer?: Transaction[]): Promise<void> {
+    try {
+      if (await this.replica.catchUp(writer, defer) !== "rotated") return;
+    } catch (e) {
+      if (defer?.length) await this.apply(defer.splice(0));
+      throw e;
+    }
     await this.reload(false, undefined, () => this.replica.boot(writer));
     if (writer) this.replica.assertWritable();
   }
@@ -198,7 +174,11 @@ export class KnowledgeBase {
     }
   }
 
-  /** A mutation: plan under the lock, commit one transaction, then apply it. */
+  /**
+   * A mutation: under the lock, catch up, then one engine call plans the change and keeps it applied;
+   * its records are committed as one durable transaction before the call is acknowledged. When the
+   * commit fails the change is taken back (exactly: by the engine, or by rebuilding it from the store).
+   */
   async mutate<Op extends PlannedOp>(op: Op, args: OpArgs<Op>): Promise<MutationResult<OpReply<Op>>> {
     await this.supervisor.settle();
     this.replica.assertWritable();
@@ -206,13 +186,21 @@ export class KnowledgeBase {
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
     try {
       return await this.replica.store.withLock(true, async () => {
-        await this.catchUp(true);
-        const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args), true);
-        if (!reply.ok) return { reply, records: [] };
+        const behind: Transaction[] = [];
+        await this.catchUp(true, behind);
+        const reply = await this.planApplied(op, args, true, behind);
+        if (!reply.ok || reply.value.records.length === 0) return { reply, records: [] };
         const records = reply.value.records;
-        if (records.length === 0) return { reply, records };
-        await this.replica.commit(records);
-        await this.apply([{ seq: null, ts: 0, records }]);
+        try {
+          await this.replica.commit(records);
+        } catch (e) {
+          if (isNotWritable(e) && this.opts.allowMemoryOnly) {
+            this.setDegraded(e.message);
+            return this.keptInMemory(reply, records);
+          }
+          await this.undoPlan();
+          throw e;
+        }
         return { reply, records };
       });
     } catch (e) {
@@ -220,6 +208,24 @@ export class KnowledgeBase {
       this.setDegraded(e.message);
       return await this.mutateInMemory(op, args);
     }
+  }
+
+  private planApplied<Op extends PlannedOp>(
+    op: Op,
+    args: OpArgs<Op>,
+    locked: boolean,
+    behind: Transaction[],
+  ) {
+    const o = { timeoutMs: deadlineFor(this.opts.limits, op, args), locked, behind };
+    return planApplied(this.supervisor, op, args, { ...o, apply: (txs) => this.apply(txs) });
+  }
+
+  /** Take back the change of the last {@link planApplied} after its commit failed (exclusive lock held). */
+  private async undoPlan(): Promise<void> {
+    if (await undoPlanned(this.supervisor)) return;
+    // Not undoable in place (a retract, whose clause order must come back): rebuild from the store.
+    this.opts.log(`zpm: rebuilding memory '${this.opts.name}' to take back a change that was not saved`);
+    await this.reload(false, undefined, () => this.replica.boot(false));
   }
 
   private async mutateInMemory<Op extends PlannedOp>(
@@ -231,19 +237,15 @@ export class KnowledgeBase {
         `cannot save: persistence is degraded (${this.degradedReason}). Nothing was changed.`,
       );
     }
-    const reply = await this.supervisor.call(op, args, deadlineFor(this.opts.limits, op, args));
+    const reply = await this.planApplied(op, args, false, []);
+    return this.keptInMemory(reply, reply.ok ? reply.value.records : []);
+  }
+
+  /** The result of a change applied in memory only (degraded persistence); `records` are kept for the flush. */
+  private keptInMemory<V>(reply: EngineReply<V>, records: PlannedRecord[]): MutationResult<V> {
     if (!reply.ok) return { reply, records: [] };
-    const records = reply.value.records;
-    if (records.length > 0) {
-      this.memoryOnly.push(records);
-      await this.apply([{ seq: null, ts: 0, records }]);
-    }
-    return {
-      reply,
-      records,
-      notDurable:
-        `warning: persistence is degraded (${this.degradedReason}); this change is kept in memory only and will be written to the journal once ${this.opts.dataDir} is writable again`,
-    };
+    if (records.length > 0) this.memoryOnly.push(records);
+    return { reply, records, notDurable: notDurableWarning(this.degradedReason, this.opts.dataDir) };
   }
 
   /** In degraded mode: once the store is writable again, flush in-memory changes and go active. */

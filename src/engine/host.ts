@@ -14,7 +14,7 @@ export const ENGINE_CRASH_EXIT = 70;
 
 /**
  * Run the host loop until stdin closes. The first line is `{"state": <base64 boot state or null>, "want":
- * bool}`: the parent passes the engine's cached boot state (see `boot_state.ts`), which this process,
+ * bool, "prime": bool}`: the parent passes the engine's cached boot state (see `boot_state.ts`), which this process,
  * holding no permissions, cannot read itself; with `want`, a state made from source comes back in the
  * `ready` message for the parent to cache.
  */
@@ -24,10 +24,12 @@ export async function runEngineHost(maxKbBytes: number): Promise<void> {
   if (first.done) return; // the parent went away before saying hello: nothing to serve
   let state: Uint8Array | null = null;
   let want = false;
+  let prime = false;
   try {
     const hello = first.done ? {} : JSON.parse(first.value);
     if (typeof hello.state === "string") state = new Uint8Array(Buffer.from(hello.state, "base64"));
     want = hello.want === true;
+    prime = hello.prime === true;
   } catch { /* no usable state: start from source */ }
   let made: Uint8Array | null = null;
   const engine = await WasmEngine.create(maxKbBytes, state, want ? (s) => (made = s) : undefined);
@@ -35,6 +37,8 @@ export async function runEngineHost(maxKbBytes: number): Promise<void> {
   // A state made from source goes to the parent, which may write the cache (this process may not).
   const fresh = made as Uint8Array | null;
   write(fresh ? { ready: true, state: Buffer.from(fresh).toString("base64") } : { ready: true });
+  // A server's engine usually idles after start-up: do the first write's one-time work now.
+  if (prime) engine.prime();
   for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     if (!line.trim()) continue;
     const { id, op, args } = JSON.parse(line);

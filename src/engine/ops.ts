@@ -117,6 +117,14 @@ export interface Ops {
   load_snapshot: { args: [text: string]; reply: { clauses: number; knowledge: number; extra: string } };
   canon: { args: [text: string]; reply: string };
   kb_bytes: { args: []; reply: number };
+  /**
+   * Apply `count` journal records (op, clause pairs: other processes' transactions a writer caught up
+   * on), then run planned operation `op` (the rest are its own arguments) and keep its change applied:
+   * a durable write is one engine call. Until the records are committed, `undo_plan` takes it back.
+   */
+  apply_plan: { args: [count: number, ...rest: (string | number)[]]; reply: Planned<unknown> };
+  /** Take back the last `apply_plan`; false (nothing changed) when it cannot be undone exactly. */
+  undo_plan: { args: []; reply: boolean };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };
   rename: { args: [oldFunctor: string, newFunctor: string, arity: number]; reply: Planned<RenameResult> };
   overview: {
@@ -160,8 +168,8 @@ export type OpReply<Op extends OpName> = Ops[Op]["reply"];
 
 /** Operations that plan a mutation (reply `{ result, records }`); run them with `KnowledgeBase.mutate`. */
 export type PlannedOp = {
-  [Op in OpName]: OpReply<Op> extends Planned<unknown> ? Op : never;
-}[OpName];
+  [Op in Exclude<OpName, "apply_plan">]: OpReply<Op> extends Planned<unknown> ? Op : never;
+}[Exclude<OpName, "apply_plan">];
 
 /** The `result` part of a planned operation's reply. */
 export type PlanResult<Op extends PlannedOp> = OpReply<Op>["result"];

@@ -52,19 +52,26 @@ export class ProcessEngine implements Engine {
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
   ) {}
 
-  /** Spawn a host (or take the one started early) and wait until its engine is loaded. */
-  static async start(maxKbBytes: number): Promise<ProcessEngine> {
-    if (early?.maxKbBytes === maxKbBytes) {
+  /**
+   * Spawn a host (or take the one started early) and wait until its engine is loaded; with `prime` the host
+   * then does, before its first call, the one-time work a first write would pay (for servers, whose engines
+   * start ahead of calls).
+   */
+  static async start(maxKbBytes: number, prime = false): Promise<ProcessEngine> {
+    if (!prime && early?.maxKbBytes === maxKbBytes) {
       const ready = early.engine;
       early = null;
       const engine = await ready.catch(() => null);
       if (engine && !engine.dead) return engine;
     }
-    return await ProcessEngine.launch(maxKbBytes).engine;
+    return await ProcessEngine.launch(maxKbBytes, prime).engine;
   }
 
   /** Spawn a host at once; `engine` resolves when its engine is loaded. */
-  static launch(maxKbBytes: number): { child: Deno.ChildProcess; engine: Promise<ProcessEngine> } {
+  static launch(
+    maxKbBytes: number,
+    prime = false,
+  ): { child: Deno.ChildProcess; engine: Promise<ProcessEngine> } {
     const { cmd, args } = engineHostCommand(maxKbBytes);
     const child = new Deno.Command(cmd, {
       args,
@@ -73,14 +80,15 @@ export class ProcessEngine implements Engine {
       stderr: "inherit",
     }).spawn();
     const engine = new ProcessEngine(child, child.stdin.getWriter());
-    return { child, engine: engine.boot() };
+    return { child, engine: engine.boot(prime) };
   }
 
-  private async boot(): Promise<ProcessEngine> {
+  private async boot(prime: boolean): Promise<ProcessEngine> {
     const state = await readBootState();
     const hello = JSON.stringify({
       state: state ? Buffer.from(state).toString("base64") : null,
       want: bootStateCacheable(),
+      prime,
     });
     await this.writer.write(new TextEncoder().encode(hello + "\n")).catch(() => {});
     const ready = Promise.withResolvers<void>();

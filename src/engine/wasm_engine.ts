@@ -114,6 +114,16 @@ export class WasmEngine {
     return engine;
   }
 
+  /**
+   * Do now, while idle, the autoloader's library index check that the first write of a new predicate
+   * would otherwise pay (see `fresh_library_index` in plan.pl). Best effort.
+   */
+  prime(): void {
+    try {
+      this.pl.query("zpm:fresh_library_index").once();
+    } catch { /* the first write does it instead */ }
+  }
+
   /** Run one operation of the Prolog `zpm:op_/3` table. */
   rpc<Op extends OpName>(op: Op, args: OpArgs<Op>): EngineReply<OpReply<Op>> {
     const pl = this.pl;

@@ -55,17 +55,6 @@ export async function lastByte(file: Deno.FsFile, size: number): Promise<number>
   return b.length === 1 ? b[0] : -1;
 }
 
-/** True when something (even a dangling link) exists at `path`. */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 let tmpCounter = 0;
 
 /**

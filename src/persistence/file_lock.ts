@@ -1,13 +1,15 @@
 /**
  * Cross-process file locks: `flock` on a stable lock file, with an in-process FIFO queue (flock is
- * per open file, so one process must queue itself) and re-entrancy within one async call chain.
+ * per open file, so one process must queue itself) and re-entrancy within one async call chain. The
+ * lock file stays open between calls (checked by one lstat that the path still names it) until
+ * {@link closeLockFile}.
  *
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import { errText, JournalWriteError } from "../io/files.ts";
-import { openNoFollow, UnsafePathError } from "../io/safe_files.ts";
+import { lstatOrNull, openChecked, UnsafePathError } from "../io/safe_files.ts";
 
 /** The journal lock could not be taken before the deadline; the message names the lock file. */
 export class LockTimeoutError extends Error {
@@ -73,18 +75,62 @@ async function enterQueue(
   return release;
 }
 
-/** Open (creating once if missing, 0600, never through a link) the lock file. Readers fall back to a read-only open. */
-async function openLockFile(
-  lockPath: string,
-  exclusive: boolean,
-): Promise<Deno.FsFile> {
+/** A lock file kept open between calls, and the identity it had when opened. */
+interface OpenLock {
+  file: Deno.FsFile;
+  info: Deno.FileInfo;
+  writable: boolean;
+}
+
+/** Lock files kept open per absolute path: used only by the holder of that path's in-process queue. */
+const openLocks = new Map<string, OpenLock>();
+
+/**
+ * The open lock file for `key`: the one kept from an earlier call while the path still names that
+ * very file (one lstat), else a fresh open. Caller holds the in-process queue for `key`.
+ */
+async function lockFile(key: string, lockPath: string, exclusive: boolean): Promise<Deno.FsFile> {
+  const kept = openLocks.get(key);
+  if (kept && (kept.writable || !exclusive)) {
+    const now = await lstatOrNull(lockPath);
+    if (now?.isFile && now.ino !== null && now.ino === kept.info.ino && now.dev === kept.info.dev) {
+      return kept.file;
+    }
+  }
+  forgetLockFile(key);
+  const opened = await openLockFile(lockPath, exclusive);
+  openLocks.set(key, opened);
+  return opened.file;
+}
+
+/** Close the kept lock file of `key` (closing also releases any lock on it). */
+function forgetLockFile(key: string): void {
+  const kept = openLocks.get(key);
+  if (!kept) return;
+  openLocks.delete(key);
   try {
-    return await openNoFollow(lockPath, { read: true, write: true, create: true });
+    kept.file.close();
+  } catch { /* already closed */ }
+}
+
+/**
+ * Close the lock file kept open for `lockPath` (when a store is closed); the next lock opens it again.
+ * While a call of this process holds or waits for that lock, the file stays open (closing would release it).
+ */
+export function closeLockFile(lockPath: string): void {
+  const key = resolve(lockPath);
+  if (!queues.has(key)) forgetLockFile(key);
+}
+
+/** Open (creating once if missing, 0600, never through a link) the lock file. Readers fall back to a read-only open. */
+async function openLockFile(lockPath: string, exclusive: boolean): Promise<OpenLock> {
+  try {
+    return { ...(await openChecked(lockPath, { read: true, write: true, create: true })), writable: true };
   } catch (e) {
     if (e instanceof UnsafePathError) throw e;
     if (!exclusive) {
       try {
-        return await openNoFollow(lockPath, { read: true });
+        return { ...(await openChecked(lockPath, { read: true })), writable: false };
       } catch {
         // report the original error
       }
@@ -129,28 +175,29 @@ export async function withFileLock<T>(
     `Timed out after ${timeoutMs} ms waiting for the ${mode} lock on ${lockPath}. Another zpm process (or a slow call in this one) is holding it; retry, or find the holder with "fuser ${lockPath}".`;
   const release = await enterQueue(key, deadline, describeLock);
   try {
-    const file = await openLockFile(lockPath, exclusive);
+    const file = await lockFile(key, lockPath, exclusive);
+    let delay = 1;
     try {
-      let delay = 1;
-      while (!(await file.tryLock(exclusive))) {
+      while (!file.tryLockSync(exclusive)) { // one short syscall: sync avoids a thread-pool hop
         const left = deadline - Date.now();
         if (left <= 0) throw new LockTimeoutError(describeLock());
         await sleep(Math.min(left, delay + Math.random() * delay));
         delay = Math.min(delay * 2, 16);
       }
-      const store = new Map(heldLocks.getStore() ?? []);
-      store.set(key, mode);
-      try {
-        return await heldLocks.run(store, fn);
-      } finally {
-        try {
-          await file.unlock();
-        } catch {
-          // close() below releases the lock anyway
-        }
-      }
+    } catch (e) {
+      forgetLockFile(key);
+      throw e;
+    }
+    const store = new Map(heldLocks.getStore() ?? []);
+    store.set(key, mode);
+    try {
+      return await heldLocks.run(store, fn);
     } finally {
-      file.close();
+      try {
+        file.unlockSync();
+      } catch {
+        forgetLockFile(key); // closing releases the lock
+      }
     }
   } finally {
     release();

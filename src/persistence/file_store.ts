@@ -42,6 +42,12 @@ export class FileJournalStore implements JournalStore {
     return this.files.withLock(exclusive, fn);
   }
 
+  /** Close the lock file kept open between locks. */
+  close(): Promise<void> {
+    this.files.close();
+    return Promise.resolve();
+  }
+
   /** Inode and size of journal.wal, or null when it does not exist. */
   async head(): Promise<JournalHead | null> {
     const id = await this.files.stat();

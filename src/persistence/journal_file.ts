@@ -10,11 +10,18 @@
  */
 
 import { join } from "node:path";
-import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, pathExists } from "../io/files.ts";
+import { errText, fsyncDir, JournalWriteError, lastByte, nowNs } from "../io/files.ts";
 import { readRange, writeAll } from "../io/files.ts";
 import { checkInjectedSyncFault } from "./fault_injection.ts";
-import { assertRealDir, checkFile, lstatOrNull, openNoFollow, UnsafePathError } from "../io/safe_files.ts";
-import { holdsExclusive, withFileLock } from "./file_lock.ts";
+import {
+  assertRealDir,
+  checkFile,
+  lstatOrNull,
+  openChecked,
+  openNoFollow,
+  UnsafePathError,
+} from "../io/safe_files.ts";
+import { closeLockFile, holdsExclusive, withFileLock } from "./file_lock.ts";
 import { ForeignJournalError, foreignJournalReason } from "./journal_foreign.ts";
 
 /** Identity of journal.wal at a point in time: inode (null where the OS has none) and size in bytes. */
@@ -28,6 +35,13 @@ export interface FileId {
 const encoder = new TextEncoder();
 const NL = 0x0a;
 const ARCHIVE_RE = /^journal-(\d+)\.wal$/;
+/** The last byte of an open file of `size` > 0 bytes (two short syscalls, made synchronously), or -1. */
+function lastByteSync(file: Deno.FsFile, size: number): number {
+  const b = new Uint8Array(1);
+  file.seekSync(size - 1, Deno.SeekMode.Start);
+  return file.readSync(b) === 1 ? b[0] : -1;
+}
+
 /** The journal files of one memory directory (see the module comment for the layout). */
 export class JournalFiles {
   /** The memory directory, e.g. `<project>/.zpm/data`. */
@@ -47,6 +61,11 @@ export class JournalFiles {
   /** Run `fn` holding journal.lock (exclusive for writers, shared for readers); see {@link withFileLock}. */
   withLock<T>(exclusive: boolean, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
     return withFileLock(this.lockPath, exclusive, fn, timeoutMs);
+  }
+
+  /** Close the lock file this process keeps open between locks (reopened by the next lock). */
+  close(): void {
+    closeLockFile(this.lockPath);
   }
 
   #requireExclusive(what: string): void {
@@ -74,8 +93,9 @@ export class JournalFiles {
   async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<number> {
     const path = this.walPath;
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(path, { read: true, append: true, create: true });
+      ({ file, info: { size } } = await openChecked(path, { read: true, append: true, create: true }));
     } catch (e) {
       if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
@@ -87,14 +107,14 @@ export class JournalFiles {
     }
     let before = -1;
     try {
-      before = (await file.stat()).size;
-      if (checkTail && before > 0 && (await lastByte(file, before)) !== NL) {
+      before = size;
+      if (checkTail && before > 0 && lastByteSync(file, before) !== NL) {
         before = -1; // nothing written, nothing to undo
         throw new JournalWriteError(
           `${path} does not end with a newline (a torn or unfinished last line); the change was not saved. Recover the journal (cut the torn tail or add the newline) before appending.`,
         );
       }
-      const n = await file.write(bytes);
+      const n = file.writeSync(bytes); // a local append: sync avoids a thread-pool hop
       if (n !== bytes.length) {
         throw new JournalWriteError(
           `Short write to ${path}: ${n} of ${bytes.length} bytes written (disk full?); the change was not saved. Free disk space, then retry.`,
@@ -130,16 +150,14 @@ export class JournalFiles {
     }
   }
 
-  /** stat of journal.wal, or null if it is missing. */
+  /**
+   * lstat of journal.wal, or null if it is missing (one syscall: the directory is checked for links
+   * by every open; a link or non-file here throws as {@link checkFile} does).
+   */
   async stat(): Promise<FileId | null> {
-    try {
-      const st = await checkFile(this.walPath, "read");
-      if (!st) return null;
-      return { ino: st.ino ?? null, size: st.size };
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }
+    const st = await lstatOrNull(this.walPath);
+    if (st && !st.isFile) await checkFile(this.walPath, "read");
+    return st && { ino: st.ino ?? null, size: st.size };
   }
 
   /**
@@ -152,8 +170,9 @@ export class JournalFiles {
     offset: number,
   ): Promise<{ bytes: Uint8Array; id: FileId | null }> {
     let file: Deno.FsFile;
+    let st: Deno.FileInfo;
     try {
-      file = await openNoFollow(this.walPath, { read: true });
+      ({ file, info: st } = await openChecked(this.walPath, { read: true }));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         return { bytes: new Uint8Array(0), id: null };
@@ -161,7 +180,6 @@ export class JournalFiles {
       throw e;
     }
     try {
-      const st = await file.stat();
       const ino = st.ino ?? null;
       if (st.size < offset) {
         return { bytes: new Uint8Array(0), id: { ino, size: st.size } };
@@ -183,8 +201,9 @@ export class JournalFiles {
     this.#requireExclusive("cutTail");
     const path = this.walPath;
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(path, { read: true, write: true });
+      ({ file, info: { size } } = await openChecked(path, { read: true, write: true }));
     } catch (e) {
       if (e instanceof UnsafePathError) throw e;
       throw new JournalWriteError(
@@ -193,7 +212,6 @@ export class JournalFiles {
       );
     }
     try {
-      const size = (await file.stat()).size;
       if (!Number.isSafeInteger(goodEnd) || goodEnd < 0 || goodEnd > size) {
         throw new RangeError(
           `cutTail(${goodEnd}) is outside ${path} (${size} bytes)`,
@@ -263,8 +281,9 @@ export class JournalFiles {
   async ensureFinalNewline(): Promise<void> {
     this.#requireExclusive("ensureFinalNewline");
     let file: Deno.FsFile;
+    let size: number;
     try {
-      file = await openNoFollow(this.walPath, { read: true });
+      ({ file, info: { size } } = await openChecked(this.walPath, { read: true }));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
       if (e instanceof UnsafePathError) throw e;
@@ -275,7 +294,6 @@ export class JournalFiles {
     }
     let needed = false;
     try {
-      const size = (await file.stat()).size;
       needed = size > 0 && (await lastByte(file, size)) !== NL;
     } finally {
       file.close();
@@ -291,8 +309,7 @@ export class JournalFiles {
    */
   async rotate(): Promise<string | null> {
     this.#requireExclusive("rotate");
-    await checkFile(this.walPath, "rename");
-    if (!(await pathExists(this.walPath))) {
+    if (!(await checkFile(this.walPath, "rename"))) {
       await this.#createEmptyWal();
       await this.#syncDir();
       return null;

@@ -96,3 +96,23 @@ Deno.test("concurrency: a writer that died mid-append leaves a torn tail that th
   strictEqual(await fresh.text("query_logic", { goal: "after(X)" }), '[{"X":2}]');
   await fresh.close();
 });
+
+Deno.test("concurrency: a writer applies what another process committed before its own change, in clause order", async () => {
+  const dir = await tempProject();
+  const [a, b] = await Promise.all([McpClient.start({ cwd: dir }), McpClient.start({ cwd: dir })]);
+  try {
+    strictEqual((await a.call("remember_fact", { fact: "p(1)" })).isError, false);
+    strictEqual((await a.call("remember_fact", { fact: "p(2)" })).isError, false);
+    // b has not read since: its write must see p(1) and p(2) first (the update finds p(1)).
+    const u = await b.call("update_fact", { old_fact: "p(1)", new_fact: "p(3)" });
+    strictEqual(u.isError, false, u.content[0].text);
+    strictEqual((await a.call("forget_fact", { fact: "p(2)" })).isError, false);
+    strictEqual((await b.call("remember_fact", { fact: "p(4)" })).isError, false);
+    for (const m of [a, b]) strictEqual(await m.text("query_logic", { goal: "p(X)" }), '[{"X":3},{"X":4}]');
+  } finally {
+    strictEqual(await a.close(), 0);
+    strictEqual(await b.close(), 0);
+  }
+  const q = await runZpm(["query-logic", "--goal", "p(X)"], { cwd: dir });
+  strictEqual(q.stdout, '[{"X":3},{"X":4}]\n');
+});

@@ -58,6 +58,63 @@ Deno.test("faults: a failing journal fdatasync fails the call, applies nothing i
   strictEqual(q.stdout, '[{"X":1},{"X":3}]\n', "after a restart too");
 });
 
+/** Every clause of the predicates in clause order (not sorted), and how a query of the new q/1 answers. */
+async function orderedState(mcp: McpClient): Promise<string[]> {
+  const goal =
+    "findall(T, ( member(F/A, [p/1, q/1, r/1, zpm_source/2, tms_justification/2]), functor(H, F, A), " +
+    'clause(H, B), format(atom(T), "~q", [(H :- B)]) ), L)';
+  return [
+    await mcp.text("query_logic", { goal }),
+    await mcp.text("query_logic", { goal: "q(X)" }),
+    await mcp.text("get_belief_status", { fact: "r(1)" }),
+  ];
+}
+
+Deno.test("faults: a failed commit takes the change back exactly (clause order, new predicates, assumptions)", async () => {
+  const dir = await tempProject();
+  for (const f of ["p(1)", "p(2)", "p(3)"]) {
+    strictEqual((await runZpm(["remember-fact", "--fact", f], { cwd: dir, env: env(dir) })).code, 0);
+  }
+  const a = await runZpm(["assume-fact", "r(1)", "--assumption", "a1"], {
+    cwd: dir,
+    env: env(dir),
+  });
+  strictEqual(a.code, 0, a.stderr);
+  const failing: [string, Record<string, string>][] = [
+    ["update_fact", { old_fact: "p(1)", new_fact: "p(9)" }], // retract + assert: order must come back
+    ["forget_fact", { fact: "p(2)" }],
+    ["remember_fact", { fact: "q(1)" }], // creates q/1: it must be unknown again afterwards
+    ["define_rule", { head: "q(X)", body: "p(X)" }],
+    ["assume_fact", { fact: "r(2)", assumption: "a2" }],
+    ["retract_assumption", { assumption: "a1" }],
+  ];
+  const mcp = await McpClient.start({
+    cwd: dir,
+    env: env(dir, { ZPM_TEST_FAIL_SYNC: `journal:${failing.length}` }),
+  });
+  try {
+    const before = await orderedState(mcp);
+    match(before[0], /p\(1\).*p\(2\).*p\(3\).*r\(1\)/);
+    for (const [tool, args] of failing) {
+      const r = await mcp.call(tool, args);
+      strictEqual(r.isError, true, `${tool}: a failed sync must not be acknowledged`);
+      deepStrictEqual(await orderedState(mcp), before, `${tool}: the engine is exactly as before`);
+    }
+    const rebuilt = mcp.stderr.match(/to take back a change that was not saved/g) ?? [];
+    strictEqual(
+      rebuilt.length,
+      3,
+      "asserts are taken back in the engine; only the 3 calls that retract rebuild it",
+    );
+    strictEqual((await mcp.call("update_fact", { old_fact: "p(1)", new_fact: "p(9)" })).isError, false);
+    strictEqual(await mcp.text("query_logic", { goal: "p(X)" }), '[{"X":2},{"X":3},{"X":9}]');
+  } finally {
+    strictEqual(await mcp.close(), 0);
+  }
+  const q = await runZpm(["query-logic", "--goal", "p(X)"], { cwd: dir, env: env(dir) });
+  strictEqual(q.stdout, '[{"X":2},{"X":3},{"X":9}]\n', "after a restart too");
+});
+
 Deno.test("faults: a failing directory fsync during a snapshot's journal rotation fails the call and loses nothing", async () => {
   const dir = await tempProject();
   const mcp = await McpClient.start({ cwd: dir, env: env(dir, { ZPM_TEST_FAIL_SYNC: "dir:1" }) });

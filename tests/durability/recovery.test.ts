@@ -8,7 +8,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { encodeTransaction } from "../../src/persistence/journal_encode.ts";
 import { type JournalRecord, scanJournal } from "../../src/persistence/journal_format.ts";
-import { runZpm, tempProject } from "../helpers/zpm.ts";
+import { McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
 import { env } from "../e2e/_helpers.ts";
 
 const TXS = 22;
@@ -197,4 +197,30 @@ Deno.test("recovery: a .zpm/ written by upstream zpm (JSON-lines journal, listin
   strictEqual(all.stdout, '[{"N":9}]\n');
   const snaps = await runZpm(["list-snapshots"], { cwd: dir });
   strictEqual(snaps.stdout, "Snapshots: [snap1.pl]\n", "user files are not snapshots");
+});
+
+Deno.test("recovery: a complete last line without its newline, already read by a running server, is terminated by its next write", async () => {
+  const dir = await tempProject();
+  const wal = `${dir}/.zpm/data/journal.wal`;
+  const mcp = await McpClient.start({ cwd: dir, env: env(dir) });
+  try {
+    strictEqual((await mcp.call("remember_fact", { fact: "n(1)" })).isError, false);
+    // Another writer's complete transaction, without its final "\n" (as if it stopped right there).
+    const line = encodeTransaction({ seq: 2, ts: 1764000000, records: [{ op: "assert", clause: "n(2)" }] });
+    const f = await Deno.open(wal, { append: true });
+    await f.write(new TextEncoder().encode(line.slice(0, -1)));
+    f.close();
+    // A read moves the server's cursor to the end of that line (readers never write).
+    strictEqual(await mcp.text("query_logic", { goal: "n(X)" }), '[{"X":1},{"X":2}]');
+    const w = await mcp.call("remember_fact", { fact: "n(3)" });
+    strictEqual(w.isError, false, w.content[0].text);
+    strictEqual(await mcp.text("query_logic", { goal: "n(X)" }), '[{"X":1},{"X":2},{"X":3}]');
+  } finally {
+    strictEqual(await mcp.close(), 0);
+  }
+  const scan = scanJournal(await Deno.readFile(wal));
+  strictEqual(scan.damage, null);
+  deepStrictEqual(scan.transactions.map((t) => t.seq), [1, 2, 3]);
+  const q = await runZpm(["query-logic", "--goal", "n(X)"], { cwd: dir, env: env(dir) });
+  strictEqual(q.stdout, '[{"X":1},{"X":2},{"X":3}]\n', "all three survive a restart");
 });

@@ -17,6 +17,10 @@ op_(consult_kb, [T, L, W], V) :- t_consult_kb(T, L, W, V).
 op_(load_kb_cache, [T, L], V) :- t_load_kb_cache(T, L, V).
 op_(dump, [], V) :- t_dump(V).
 op_(load_snapshot, [T], V) :- t_load_snapshot(T, V).
+op_(apply_plan, [K|Rest], V) :-                     % K journal records first (a writer's catch-up)
+    N is 2 * K, length(Recs, N), append(Recs, [Op0|Args], Rest), apply_all(Recs, 0, _, 0, _),
+    atom_string(Op, Op0), Op \== apply_plan, apply_plan(Op, Args, V).
+op_(undo_plan, [], bool(Done)) :- undo_plan(Done).
 op_(canon, [T], str(S)) :- parse_one(T, X, _), canon(X, S).
 op_(kb_bytes, [], num(U)) :- kb_bytes(U).
 
