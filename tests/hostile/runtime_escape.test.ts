@@ -94,6 +94,22 @@ Deno.test("hostile: module-qualified goals built at run time are refused and cha
       ok(why.isError || /"proven":\s*false/.test(why.text), why.text);
     });
 
+    await t.step(
+      "a user hook on an attributed variable left in the answer does not run outside the guard",
+      async () => {
+        const rule = { head: "attr_unify_hook(V, O)", body: "G = system:op(200, xfx, ===>), G" };
+        strictEqual((await text("define_rule", rule)).isError, false);
+        // The answer's X carries the attribute; rendering it must not bind it and run the hook.
+        await query("G = put_attr(X, user, v), call(G)");
+        match((await query("current_op(P, T, ===>)")).text, /^\[\]/);
+        strictEqual(
+          (await text("forget_fact", { fact: "attr_unify_hook(V, O) :- G = system:op(200, xfx, ===>), G" }))
+            .isError,
+          false,
+        );
+      },
+    );
+
     await t.step("after the attempts the engine state and later parsing are unchanged", async () => {
       strictEqual(await state(), before);
       strictEqual((await text("remember_fact", { fact: 'note("second one")' })).isError, false);

@@ -23,7 +23,10 @@ unknown_proc(PI, !, []) :- PI \= _:_, !.
 unknown_proc(_:PI, !, []) :- !.
 unknown_proc(PI, _, _) :- throw(error(existence_error(procedure, PI), _)).
 
-findnsols_once(N, T, G, L) :- findnsols(N, T, G, L), !.
+% The answers are copied without attributes while still beneath user_goal/1: otherwise binding an
+% attributed (or frozen) variable while rendering them would run a user hook (attr_unify_hook/2, a
+% frozen goal) outside that frame and outside snapshot/1.
+findnsols_once(N, T, G, L) :- findnsols(N, T, G, L0), !, copy_term_nat(L0, L).
 
 t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF, undefined-arr(Us)])) :-
     parse_one(Text, Goal, VNs),
