@@ -36,7 +36,7 @@ blocked(set_prolog_stack/2). blocked(tabling/0).
 % `system`, and these, which change engine state that snapshot/1 does not undo (flags, operators,
 % global variables, streams, in-memory files, modules, loaded code, wrappers), run JavaScript in
 % the host, or start goals outside the caller's frames (engines, hooks). See runtime_guard/0.
-runtime_blocked(system:PI) :- blocked(PI), PI \== b_setval/2.   % undone on backtracking; print_message/2 uses it
+runtime_blocked(system:PI) :- blocked(PI), \+ undone_anyway(PI).
 runtime_blocked(system:PI) :- member(PI, [
     js_run_script/1, print_message/2, '$js_call'/2, '$await'/2,
     create_prolog_flag/3, '$style_check'/2, char_conversion/2,
@@ -58,6 +58,12 @@ runtime_blocked(system:PI) :- member(PI, [
     prolog_listen/2, prolog_listen/3, prolog_unlisten/2, '$on_signal'/4, '$set_prolog_stack'/4,
     trace/0, prolog_debug/1, set_locale/1, locale_create/3, locale_destroy/1, format_predicate/2,
     set_flag/2, set_random/1, garbage_collect_atoms/0, garbage_collect_clauses/0 ]).
+
+% Blocked built-ins whose effect a query cannot keep: user goals run inside snapshot/1, which undoes
+% clause changes, and b_setval/2 is undone on backtracking. Not wrapped: zpm's own journal replay and
+% planning call the assert family constantly, and a wrapper costs a frame search per call.
+undone_anyway(PI) :-
+    memberchk(PI, [assert/1, asserta/1, asserta/2, assertz/1, assertz/2, retract/1, retractall/1, b_setval/2]).
 
 setup :-
     set_prolog_flag(stack_limit, 536870912),

@@ -119,8 +119,9 @@ wrappable(M:H) :-
 runtime_check(M:H) :-
     (   M:H = system:print_message(warning, error(existence_error(procedure, PI), _)), ground(PI)
     ->  true
-    ;   prolog_current_frame(F), prolog_frame_attribute(F, parent, P),
-        nearest_guard_frame(P, user_goal)
+    ;   prolog_current_frame(F),
+        prolog_frame_attribute(F, parent_goal, user_goal(_)),   % fast, in C; then the nearest one
+        prolog_frame_attribute(F, parent, P), nearest_guard_frame(P, user_goal)
     ->  functor(H, N, A), ( M == system -> E = N/A ; E = M:N/A ),
         throw(error(permission_error(call, procedure, E), context(zpm, 'not allowed in zpm knowledge or queries')))
     ;   true
