@@ -110,6 +110,29 @@ Deno.test("hostile: module-qualified goals built at run time are refused and cha
       },
     );
 
+    await t.step(
+      "hooks asserted at run time do not run unguarded beneath SWI-Prolog's own code",
+      async () => {
+        for (
+          const goal of [
+            "X = system:assertz(user:(exception(undefined_predicate, _, fail) :- " +
+            "(G = system:set_prolog_flag(double_quotes, atom), G))), X, nosuch",
+            "X = system:assertz(user:(exception(undefined_predicate, _, fail) :- " +
+            "system:set_prolog_flag(double_quotes, atom))), X, nosuch",
+            "X = system:assertz((prolog:message(_) --> {G = system:op(700, xfx, ===>), G})), X, nosuch",
+          ]
+        ) {
+          await query(goal);
+          match(
+            (await query("current_prolog_flag(double_quotes, F)")).text,
+            /"F":"codes"|"F":"string"/,
+            goal,
+          );
+          match((await query("current_op(P, T, ===>)")).text, /^\[\]/, goal);
+        }
+      },
+    );
+
     await t.step("after the attempts the engine state and later parsing are unchanged", async () => {
       strictEqual(await state(), before);
       strictEqual((await text("remember_fact", { fact: 'note("second one")' })).isError, false);

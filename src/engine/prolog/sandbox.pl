@@ -113,9 +113,9 @@ wrappable(M:H) :-
 % runtime_check(+M:Head): refuse the call beneath user_goal/1. SWI-Prolog's own code that runs
 % beneath a user goal, resolving an undefined predicate ('$undefined_procedure'/4: autoloading) or
 % printing the warning for one (print_message/2, which sets flags and global variables), is
-% allowed when its frame is nearer than user_goal/1. User code cannot run beneath those frames:
-% the hooks they call are reserved names, assert is refused here, and print_message/2 itself is
-% only allowed for that warning, whose message holds no goal.
+% allowed when its frame is nearer than user_goal/1 and than any user code. User code reaches
+% those frames only through hooks, which are dynamic predicates (see nearest_guard_frame/2), and
+% print_message/2 itself is only allowed for that warning, whose message holds no goal.
 runtime_check(M:H) :-
     (   M:H = system:print_message(warning, error(existence_error(procedure, PI), _)), ground(PI)
     ->  true
@@ -127,10 +127,16 @@ runtime_check(M:H) :-
     ;   true
     ).
 
-% (predicate_indicator leaves out the module of the asking code, zpm, and names every other.)
+% nearest_guard_frame(+Frame, -Kind): user_goal when user code is nearer than a trusted system
+% frame: zpm's user_goal/1, or a clause of a dynamic predicate (the user's rules, and hooks such as
+% exception/3 or prolog:message//1 that a query could assert, since snapshot/1 undoes asserts only
+% afterwards). predicate_indicator leaves out the module of the asking code, zpm.
 nearest_guard_frame(F, Kind) :-
     prolog_frame_attribute(F, predicate_indicator, PI),
     (   PI == user_goal/1 -> Kind = user_goal
+    ;   ( PI = M:N/A -> true ; PI = N/A, M = zpm ), functor(H, N, A),
+        predicate_property(M:H, dynamic), \+ sub_atom(N, 0, _, _, '$wrap$')   % (wrappers are dynamic)
+    ->  Kind = user_goal
     ;   memberchk(PI, [system:'$undefined_procedure'/4, '$messages':print_message/2]) -> Kind = system
     ;   prolog_frame_attribute(F, parent, P), nearest_guard_frame(P, Kind)
     ).
