@@ -148,6 +148,14 @@ Deno.test("hostile: module-qualified goals built at run time are refused and cha
       const u = await query("nothing_here(X)");
       strictEqual(u.isError, false);
       match(u.text, /nothing_here\/1/);
+      // An undefined predicate reached from a stored rule: SWI's warning path (flags, globals) still works.
+      strictEqual(
+        (await text("define_rule", { head: "uses_missing(X)", body: "missing_pred(X)" })).isError,
+        false,
+      );
+      const m = await query("uses_missing(X)");
+      strictEqual(m.isError, false, m.text);
+      match(m.text, /missing_pred\/1/);
       strictEqual((await text("echo", { message: "alive" })).text, "alive");
     });
   } finally {
