@@ -33,6 +33,12 @@ const ESCAPES: [string, RegExp][] = [
   ["X = zpm:setup, X", REFUSED],
   ["G = '$wrapped_implementation'(system:op(_, _, _), zpm_guard, C), call(G)", REFUSED],
   ["X = system:open('/x', write, S), X", /open\/3 is not allowed/],
+  // print_message/2 is imported into system; its format ~@ would call the goal beneath SWI's own frames.
+  [
+    'G = print_message(error, format("~@", [system:op(700, xfx, ===>)])), G',
+    /print_message\/2 is not allowed/,
+  ],
+  ["G = flag(k, _, 1), call(G)", /flag\/3 is not allowed/],
 ];
 
 Deno.test("hostile: module-qualified goals built at run time are refused and change nothing", async (t) => {

@@ -99,14 +99,16 @@ user_goal(G) :-
 % A module-transparent predicate without a meta-predicate declaration (import/1, set_module/1,
 % abolish/1, ...) is left out: its wrapper would run it in the wrong module (autoloading broke).
 % Some built-ins cannot be wrapped at all (flag/3, shell/1, snapshot/1: permission error).
+% A predicate that system imports (print_message/2 from '$messages') is wrapped where it is defined.
 runtime_guard :-
-    forall(( runtime_blocked(M:N/A), functor(H, N, A), wrappable(M:H) ),
-           catch(wrap_predicate(M:H, zpm_guard, W, (zpm:runtime_check(M:H), W)), _, true)).
+    forall(( runtime_blocked(M:N/A), functor(H, N, A), wrappable(M:H),
+             ( predicate_property(M:H, imported_from(D)) -> Def = D ; Def = M ) ),
+           catch(wrap_predicate(Def:H, zpm_guard, W, (zpm:runtime_check(M:H), W)), _, true)).
 
 wrappable(M:H) :-
     predicate_property(M:H, defined),
     (   predicate_property(M:H, transparent), \+ predicate_property(M:H, meta_predicate(_))
-    ->  functor(H, N, _), sub_atom(N, 0, _, _, '$wrap')    % wrapper internals: never called at run time
+    ->  functor(H, N, _), sub_atom(N, _, _, _, wrap)      % wrapper internals: never called at run time
     ;   true
     ).
 
