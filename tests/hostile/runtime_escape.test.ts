@@ -39,6 +39,10 @@ const ESCAPES: [string, RegExp][] = [
     /print_message\/2 is not allowed/,
   ],
   ["G = flag(k, _, 1), call(G)", /flag\/3 is not allowed/],
+  [
+    'G = print_message(warning, error(existence_error(procedure, f/1), context(x, format("~@", [system:op(700, xfx, ===>)])))), G',
+    /print_message\/2 is not allowed/,
+  ],
 ];
 
 Deno.test("hostile: module-qualified goals built at run time are refused and change nothing", async (t) => {

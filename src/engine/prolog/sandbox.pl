@@ -119,7 +119,8 @@ wrappable(M:H) :-
 % those frames only through hooks, which are dynamic predicates (see nearest_guard_frame/2), and
 % print_message/2 itself is only allowed for that warning, whose message holds no goal.
 runtime_check(M:H) :-
-    (   M:H = system:print_message(warning, error(existence_error(procedure, PI), _)), ground(PI)
+    (   M:H = system:print_message(warning, error(existence_error(procedure, PI), Ctx)),
+        ground(PI), var(Ctx)                  % exactly what SWI-Prolog prints: no goal inside
     ->  true
     ;   prolog_current_frame(F),
         prolog_frame_attribute(F, parent_goal, user_goal(_)),   % fast, in C; then the nearest one
