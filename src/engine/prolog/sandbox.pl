@@ -98,8 +98,8 @@ user_goal(G) :-
 
 % A module-transparent predicate without a meta-predicate declaration (import/1, set_module/1,
 % abolish/1, ...) is left out: its wrapper would run it in the wrong module (autoloading broke).
-% Some built-ins cannot be wrapped at all (flag/3, shell/1, snapshot/1: permission error).
-% A predicate that system imports (print_message/2 from '$messages') is wrapped where it is defined.
+% A predicate that system imports (print_message/2, shell/1, snapshot/1, ...) is wrapped where it
+% is defined; wrapping it under the name system refuses with a permission error.
 runtime_guard :-
     forall(( runtime_blocked(M:N/A), functor(H, N, A), wrappable(M:H),
              ( predicate_property(M:H, imported_from(D)) -> Def = D ; Def = M ) ),
