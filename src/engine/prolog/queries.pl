@@ -6,7 +6,7 @@ run_goal(Goal, VNs, Limit, InfLimit, Sols, Truncated) :-
     safe_walk(Goal, 0),
     Lim1 is Limit + 1,
     catch(call_with_inference_limit(
-              snapshot(findnsols_once(Lim1, VNs, user:Goal, Sols0)), InfLimit, R),
+              snapshot(user_goal(findnsols_once(Lim1, VNs, user:Goal, Sols0))), InfLimit, R),
           error(existence_error(procedure, PI), _),
           unknown_proc(PI, R, Sols0)),
     (   R == inference_limit_exceeded
@@ -23,7 +23,10 @@ unknown_proc(PI, !, []) :- PI \= _:_, !.
 unknown_proc(_:PI, !, []) :- !.
 unknown_proc(PI, _, _) :- throw(error(existence_error(procedure, PI), _)).
 
-findnsols_once(N, T, G, L) :- findnsols(N, T, G, L), !.
+% The answers are copied without attributes while still beneath user_goal/1: otherwise binding an
+% attributed (or frozen) variable while rendering them would run a user hook (attr_unify_hook/2, a
+% frozen goal) outside that frame and outside snapshot/1.
+findnsols_once(N, T, G, L) :- findnsols(N, T, G, L0), !, copy_term_nat(L0, L).
 
 t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-TF, undefined-arr(Us)])) :-
     parse_one(Text, Goal, VNs),
@@ -84,7 +87,7 @@ t_explain(Text, MaxDepth, InfLimit, Node) :-
     parse_one(Text, G, _),
     safe_walk(G, 0),
     split_string(Text, "", " \t\r\n.", [Root]),
-    catch(call_with_inference_limit(snapshot(explain_root(G, Root, MaxDepth, Node0)), InfLimit, R),
+    catch(call_with_inference_limit(snapshot(user_goal(explain_root(G, Root, MaxDepth, Node0))), InfLimit, R),
           error(existence_error(procedure, _), _), (Node0 = obj([goal-str(Root), proven-false, children-arr([])]), R = true)),
     (   R == inference_limit_exceeded
     ->  fail_with(limit, "inference limit (~d) exceeded while building the proof tree", [InfLimit])

@@ -81,3 +81,65 @@ strip_hat(G, G) :- var(G), !.
 strip_hat(_^G0, G) :- !, strip_hat(G0, G).
 strip_hat(G, G).
 
+
+% ---------------------------------------------------------------------------------------------
+% Run-time guard: the checker above cannot see goals built at run time (`X = system:halt, call(X)`).
+% Every runtime_blocked/1 predicate is wrapped (wrap_predicate/4) so that it throws a permission
+% error when it is called beneath a user_goal/1 frame, whichever way it was reached. The frame is
+% on the engine's own stack, so user code cannot hide or forge it; zpm's own code outside it is
+% unaffected.
+% ---------------------------------------------------------------------------------------------
+
+% user_goal(:G): run a user goal (a query, a proof) once. Exceptions are caught inside, so cleanup
+% handlers of the goal (setup_call_cleanup/3) also run beneath this frame.
+user_goal(G) :-
+    catch(G, E, true), !,
+    (   var(E) -> true ; throw(E) ).
+
+% A module-transparent predicate without a meta-predicate declaration (import/1, set_module/1,
+% abolish/1, ...) is left out: its wrapper would run it in the wrong module (autoloading broke).
+% A predicate that system imports (print_message/2, shell/1, snapshot/1, ...) is wrapped where it
+% is defined; wrapping it under the name system refuses with a permission error.
+runtime_guard :-
+    forall(( runtime_blocked(M:N/A), functor(H, N, A), wrappable(M:H),
+             ( predicate_property(M:H, imported_from(D)) -> Def = D ; Def = M ) ),
+           catch(wrap_predicate(Def:H, zpm_guard, W, (zpm:runtime_check(M:H), W)), _, true)).
+
+wrappable(M:H) :-
+    predicate_property(M:H, defined),
+    (   predicate_property(M:H, transparent), \+ predicate_property(M:H, meta_predicate(_))
+    ->  functor(H, N, _), sub_atom(N, _, _, _, wrap)      % wrapper internals: never called at run time
+    ;   true
+    ).
+
+% runtime_check(+M:Head): refuse the call beneath user_goal/1. SWI-Prolog's own code that runs
+% beneath a user goal, resolving an undefined predicate ('$undefined_procedure'/4: autoloading) or
+% printing the warning for one (print_message/2, which sets flags and global variables), is
+% allowed when its frame is nearer than user_goal/1 and than any user code. User code reaches
+% those frames only through hooks, which are dynamic predicates (see nearest_guard_frame/2), and
+% print_message/2 itself is only allowed for that warning, whose message holds no goal.
+runtime_check(M:H) :-
+    (   M:H = system:print_message(warning, error(existence_error(procedure, PI), Ctx)),
+        ground(PI), var(Ctx)                  % exactly what SWI-Prolog prints: no goal inside
+    ->  true
+    ;   prolog_current_frame(F),
+        prolog_frame_attribute(F, parent_goal, user_goal(_)),   % fast, in C; then the nearest one
+        prolog_frame_attribute(F, parent, P), nearest_guard_frame(P, user_goal)
+    ->  functor(H, N, A), ( M == system -> E = N/A ; E = M:N/A ),
+        throw(error(permission_error(call, procedure, E), context(zpm, 'not allowed in zpm knowledge or queries')))
+    ;   true
+    ).
+
+% nearest_guard_frame(+Frame, -Kind): user_goal when user code is nearer than a trusted system
+% frame: zpm's user_goal/1, or a clause of a dynamic predicate (the user's rules, and hooks such as
+% exception/3 or prolog:message//1 that a query could assert, since snapshot/1 undoes asserts only
+% afterwards). predicate_indicator leaves out the module of the asking code, zpm.
+nearest_guard_frame(F, Kind) :-
+    prolog_frame_attribute(F, predicate_indicator, PI),
+    (   PI == user_goal/1 -> Kind = user_goal
+    ;   ( PI = M:N/A -> true ; PI = N/A, M = zpm ), functor(H, N, A),
+        predicate_property(M:H, dynamic), \+ sub_atom(N, 0, _, _, '$wrap$')   % (wrappers are dynamic)
+    ->  Kind = user_goal
+    ;   memberchk(PI, [system:'$undefined_procedure'/4, '$messages':print_message/2]) -> Kind = system
+    ;   prolog_frame_attribute(F, parent, P), nearest_guard_frame(P, Kind)
+    ).
