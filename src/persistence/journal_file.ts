@@ -10,8 +10,7 @@
  */
 
 import { join } from "node:path";
-import { errText, fsyncDir, JournalWriteError, lastByte, nowNs } from "../io/files.ts";
-import { readRange, writeAll } from "../io/files.ts";
+import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, readRange, writeAll } from "../io/files.ts";
 import { checkInjectedSyncFault } from "./fault_injection.ts";
 import {
   assertRealDir,
@@ -44,16 +43,13 @@ function lastByteSync(file: Deno.FsFile, size: number): number {
 
 /** The journal files of one memory directory (see the module comment for the layout). */
 export class JournalFiles {
-  /** The memory directory, e.g. `<project>/.zpm/data`. */
-  readonly dir: string;
   /** Path of the active journal, `<dir>/journal.wal`. */
   readonly walPath: string;
   /** Path of the lock file, `<dir>/journal.lock`. */
   readonly lockPath: string;
 
-  /** Files of the memory directory `dir`; touches nothing on disk. */
-  constructor(dir: string) {
-    this.dir = dir;
+  /** Files of the memory directory `dir` (e.g. `<project>/.zpm/data`); touches nothing on disk. */
+  constructor(readonly dir: string) {
     this.walPath = join(dir, "journal.wal");
     this.lockPath = join(dir, "journal.lock");
   }
@@ -69,11 +65,8 @@ export class JournalFiles {
   }
 
   #requireExclusive(what: string): void {
-    if (!holdsExclusive(this.lockPath)) {
-      throw new Error(
-        `JournalFiles.${what} must be called inside withLock(true) for ${this.dir}`,
-      );
-    }
+    if (holdsExclusive(this.lockPath)) return;
+    throw new Error(`JournalFiles.${what} must be called inside withLock(true) for ${this.dir}`);
   }
 
   /**
@@ -161,22 +154,17 @@ export class JournalFiles {
   }
 
   /**
-   * Bytes of journal.wal from `offset` to EOF (empty if missing or shorter)
-   * and its FileId when read. `id.size` is offset + bytes read, or the real
-   * size when the file is shorter than `offset` (it was cut or replaced).
-   * Call under a lock for a consistent view.
+   * Bytes of journal.wal from `offset` to EOF (empty if missing or shorter) and its FileId when read.
+   * `id.size` is offset + bytes read, or the real size when the file is shorter than `offset` (it was cut
+   * or replaced). Call under a lock for a consistent view.
    */
-  async readFrom(
-    offset: number,
-  ): Promise<{ bytes: Uint8Array; id: FileId | null }> {
+  async readFrom(offset: number): Promise<{ bytes: Uint8Array; id: FileId | null }> {
     let file: Deno.FsFile;
     let st: Deno.FileInfo;
     try {
       ({ file, info: st } = await openChecked(this.walPath, { read: true }));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        return { bytes: new Uint8Array(0), id: null };
-      }
+      if (e instanceof Deno.errors.NotFound) return { bytes: new Uint8Array(0), id: null };
       throw e;
     }
     try {
@@ -192,10 +180,9 @@ export class JournalFiles {
   }
 
   /**
-   * Cut a torn tail: copy bytes [goodEnd, EOF) of journal.wal to
-   * `journal.wal.broken-<unix ns>` (fsynced), truncate journal.wal to goodEnd,
-   * fsync it and the directory. Returns the broken file's path. Must be called
-   * inside withLock(true).
+   * Cut a torn tail: copy bytes [goodEnd, EOF) of journal.wal to `journal.wal.broken-<unix ns>` (fsynced),
+   * truncate journal.wal to goodEnd, fsync it and the directory. Returns the broken file's path. Must be
+   * called inside withLock(true).
    */
   async cutTail(goodEnd: number): Promise<string> {
     this.#requireExclusive("cutTail");
