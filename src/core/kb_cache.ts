@@ -14,11 +14,11 @@
  *
  * @module
  */
-import { buildKey, cacheDir, granted, sha256 } from "../engine/boot_state.ts";
+import { buildKey, cacheDir, granted } from "../engine/boot_state.ts";
+import { readSealed, sha256, writeSealed } from "../io/sealed_file.ts";
 
 /** Bump when the cache's content or the way it is loaded changes. */
 const FORMAT = "zpm-kb-cache-1";
-const DIGEST_BYTES = 32;
 
 /** A user file as read for loading: its text and what the cache is keyed by. */
 export interface UserFile {
@@ -27,26 +27,39 @@ export interface UserFile {
   text: string;
   size: number;
   mtimeMs: number;
-  sha256: string;
 }
+
+type FileKey = { name: string; size: number; mtimeMs: number; sha256: string };
 
 interface CacheFile {
   format: string;
   build: string;
   dir: string;
-  files: { name: string; size: number; mtimeMs: number; sha256: string }[];
+  files: FileKey[];
   caches: string[];
+}
+
+/** The kb cache of one kb directory's user files, as they are now. */
+export interface KbCache {
+  /** The cache texts of the files (one per file, in order) when a good cache for them exists; else null. */
+  read(): Promise<string[] | null>;
+  /** Store the cache texts of the files (best effort). */
+  write(caches: string[]): Promise<void>;
+  /** Remove the cache (one that failed to load), so the next start rebuilds it. */
+  discard(): Promise<void>;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-/** The SHA-256 of `text` (UTF-8) in hex. */
-export async function textHash(text: string): Promise<string> {
+async function textHash(text: string): Promise<string> {
   return hex(await sha256(new TextEncoder().encode(text)));
 }
 
-/** Where the cache of kb directory `dir` lives (null when caching is off or not permitted). */
-async function cachePath(dir: string): Promise<{ path: string; dir: string; real: string } | null> {
+/**
+ * The kb cache of directory `dir` holding `files`, or null when caching is off or not permitted. Where
+ * it lives and the files' hashes are worked out once, here.
+ */
+export async function openKbCache(dir: string, files: UserFile[]): Promise<KbCache | null> {
   const setting = Deno.env.get("ZPM_KB_CACHE");
   if (setting === "off" || setting === "0") return null;
   const cache = cacheDir();
@@ -57,70 +70,43 @@ async function cachePath(dir: string): Promise<{ path: string; dir: string; real
   } catch {
     return null;
   }
-  const name = (await textHash(`${FORMAT}\0${await buildKey()}\0${real}`)).slice(0, 32);
-  return { path: `${cache}/kb-${name}.cache`, dir: cache, real };
+  const build = await buildKey();
+  const path = `${cache}/kb-${(await textHash(`${FORMAT}\0${build}\0${real}`)).slice(0, 32)}.cache`;
+  const keys: FileKey[] = [];
+  for (const { name, size, mtimeMs, text } of files) {
+    keys.push({ name, size, mtimeMs, sha256: await textHash(text) });
+  }
+  return {
+    read: () => readCache(path, { format: FORMAT, build, dir: real, files: keys, caches: [] }),
+    async write(caches) {
+      const c: CacheFile = { format: FORMAT, build, dir: real, files: keys, caches };
+      await writeSealed(cache, path, new TextEncoder().encode(JSON.stringify(c)));
+      await pruneKbCaches(cache);
+    },
+    discard: () => Deno.remove(path).catch(() => {}),
+  };
 }
 
-/** Whether a cache made now could be stored (so asking the engine for one is worth its cost). */
-export async function kbCacheWanted(dir: string): Promise<boolean> {
-  return await cachePath(dir) !== null;
-}
-
-function sameFiles(a: CacheFile["files"], files: UserFile[]): boolean {
-  return a.length === files.length &&
+function sameFiles(a: FileKey[], b: FileKey[]): boolean {
+  return a.length === b.length &&
     a.every((f, i) =>
-      f.name === files[i].name && f.size === files[i].size && f.mtimeMs === files[i].mtimeMs &&
-      f.sha256 === files[i].sha256
+      f.name === b[i].name && f.size === b[i].size && f.mtimeMs === b[i].mtimeMs && f.sha256 === b[i].sha256
     );
 }
 
-/** The cache texts of `files` (one per file, in order) when a good cache for them exists; else null. */
-export async function readKbCache(dir: string, files: UserFile[]): Promise<string[] | null> {
-  const where = await cachePath(dir);
-  if (!where) return null;
+/** The cache texts in the private sealed file `path` when it was made for `want` (its caches aside). */
+async function readCache(path: string, want: CacheFile): Promise<string[] | null> {
+  const body = await readSealed(path, true);
+  if (!body) return null;
   try {
-    const st = await Deno.lstat(where.path);
-    if (!st.isFile || (st.mode !== null && (st.mode & 0o077) !== 0)) return null;
-    const bytes = await Deno.readFile(where.path);
-    if (bytes.length <= DIGEST_BYTES) return null;
-    const body = bytes.subarray(0, bytes.length - DIGEST_BYTES);
-    const digest = await sha256(body);
-    if (hex(digest) !== hex(bytes.subarray(body.length))) return null;
     const c = JSON.parse(new TextDecoder().decode(body)) as CacheFile;
-    if (c.format !== FORMAT || c.build !== await buildKey() || c.dir !== where.real) return null;
-    if (!Array.isArray(c.files) || !sameFiles(c.files, files)) return null;
-    if (!Array.isArray(c.caches) || c.caches.length !== files.length) return null;
-    if (!c.caches.every((t) => typeof t === "string")) return null;
-    return c.caches;
+    if (c.format !== want.format || c.build !== want.build || c.dir !== want.dir) return null;
+    if (!Array.isArray(c.files) || !sameFiles(c.files, want.files)) return null;
+    if (!Array.isArray(c.caches) || c.caches.length !== want.files.length) return null;
+    return c.caches.every((t) => typeof t === "string") ? c.caches : null;
   } catch {
     return null;
   }
-}
-
-/** Store the cache texts of `files` (best effort; atomically, through a private temporary file). */
-export async function writeKbCache(dir: string, files: UserFile[], caches: string[]): Promise<void> {
-  const where = await cachePath(dir);
-  if (!where) return;
-  const tmp = `${where.path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  try {
-    const c: CacheFile = {
-      format: FORMAT,
-      build: await buildKey(),
-      dir: where.real,
-      files: files.map(({ name, size, mtimeMs, sha256 }) => ({ name, size, mtimeMs, sha256 })),
-      caches,
-    };
-    const body = new TextEncoder().encode(JSON.stringify(c));
-    const out = new Uint8Array(body.length + DIGEST_BYTES);
-    out.set(body);
-    out.set(await sha256(body), body.length);
-    await Deno.mkdir(where.dir, { recursive: true, mode: 0o700 });
-    await Deno.writeFile(tmp, out, { mode: 0o600, createNew: true });
-    await Deno.rename(tmp, where.path);
-  } catch {
-    await Deno.remove(tmp).catch(() => {});
-  }
-  await pruneKbCaches(where.dir);
 }
 
 /** Caches not written for this long belong to kb directories gone or unused: removed when one is written. */
@@ -137,10 +123,4 @@ async function pruneKbCaches(dir: string): Promise<void> {
       }
     }
   } catch { /* best effort */ }
-}
-
-/** Remove the cache of `dir` (one that failed to load), so the next start rebuilds it. */
-export async function discardKbCache(dir: string): Promise<void> {
-  const where = await cachePath(dir);
-  if (where) await Deno.remove(where.path).catch(() => {});
 }

@@ -10,14 +10,7 @@ import { join } from "node:path";
 import type { Engine } from "../engine/types.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import { parseSnapshotHeader } from "../persistence/snapshot_file.ts";
-import {
-  discardKbCache,
-  kbCacheWanted,
-  readKbCache,
-  textHash,
-  type UserFile,
-  writeKbCache,
-} from "./kb_cache.ts";
+import { openKbCache, type UserFile } from "./kb_cache.ts";
 
 /** The user files of `dir` (top-level `*.pl`, not snapshots) in name order; unreadable ones go to `warn`. */
 async function readUserFiles(dir: string, warn: ((message: string) => void) | null): Promise<UserFile[]> {
@@ -44,7 +37,7 @@ async function readUserFiles(dir: string, warn: ((message: string) => void) | nu
     }
     if (parseSnapshotHeader(text.slice(0, text.indexOf("\n") >>> 0))) continue; // a snapshot
     const mtimeMs = st.mtime?.getTime() ?? 0;
-    files.push({ name, path, text, size: st.size, mtimeMs, sha256: await textHash(text) });
+    files.push({ name, path, text, size: st.size, mtimeMs });
   }
   return files;
 }
@@ -60,13 +53,14 @@ export async function loadUserFiles(
 ): Promise<void> {
   const files = await readUserFiles(dir, warn);
   if (files.length === 0) return;
-  const want = await kbCacheWanted(dir);
-  const cached = want ? await readKbCache(dir, files) : null;
+  const cache = await openKbCache(dir, files);
+  const want = cache !== null;
+  const cached = cache ? await cache.read() : null;
   const made: string[] = [];
   for (const [i, f] of files.entries()) {
     let r = cached ? await engine.call("load_kb_cache", [cached[i], f.path], 0) : null;
     if (r && !r.ok) {
-      await discardKbCache(dir); // never expected (the cache is checked first): parse the file instead
+      await cache?.discard(); // never expected (the cache is checked first): parse the file instead
       r = null;
     }
     if (!r) {
@@ -77,7 +71,7 @@ export async function loadUserFiles(
     if (!r.ok) warn?.(`${f.path}: ${r.error}`);
     else if (warn) { for (const err of r.value.errors) warn(err); }
   }
-  if (want && !cached && made.length === files.length) await writeKbCache(dir, files, made);
+  if (cache && !cached && made.length === files.length) await cache.write(made);
 }
 
 const APPLY_BATCH_BYTES = 1 << 20;

@@ -14,10 +14,10 @@
  */
 import config from "../../deno.json" with { type: "json" };
 import { ZPM_PROLOG } from "./prolog/sources.ts";
+import { readSealed, sha256, writeSealed } from "../io/sealed_file.ts";
 
 /** Bump when the way the state is made or used changes. */
 const FORMAT = "zpm-boot-state-1";
-const DIGEST_BYTES = 32;
 
 /** The directory of the cache, or null when caching is off or the environment cannot be read. */
 export function cacheDir(): string | null {
@@ -44,11 +44,6 @@ export function granted(name: "read" | "write", path: string): boolean {
   }
 }
 
-/** The SHA-256 digest of `bytes`. */
-export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-}
-
 let keyMemo: string | undefined;
 
 /** This build's key: a hash of zpm's Prolog, swipl-wasm's version and `FORMAT` (32 hex digits). */
@@ -66,12 +61,6 @@ async function stateFileName(): Promise<string> {
   return `engine-${await buildKey()}.prc`;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Whether a state made now could be stored (so making one is worth its cost). */
 export function bootStateCacheable(): boolean {
   const dir = cacheDir();
@@ -83,35 +72,14 @@ export async function readBootState(): Promise<Uint8Array | null> {
   const dir = cacheDir();
   if (!dir) return null;
   const path = `${dir}/${await stateFileName()}`;
-  if (!granted("read", path)) return null;
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch {
-    return null;
-  }
-  if (bytes.length <= DIGEST_BYTES) return null;
-  const body = bytes.subarray(0, bytes.length - DIGEST_BYTES);
-  if (!equalBytes(await sha256(body), bytes.subarray(body.length))) return null;
-  return body;
+  return granted("read", path) ? await readSealed(path) : null;
 }
 
 /** Store `state` for later starts (atomically: a unique temporary file renamed into place). */
 export async function writeBootState(state: Uint8Array): Promise<void> {
   const dir = cacheDir();
   if (!dir || !bootStateCacheable()) return;
-  const path = `${dir}/${await stateFileName()}`;
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const out = new Uint8Array(state.length + DIGEST_BYTES);
-    out.set(state);
-    out.set(await sha256(state), state.length);
-    await Deno.writeFile(tmp, out, { mode: 0o600 });
-    await Deno.rename(tmp, path);
-  } catch {
-    await Deno.remove(tmp).catch(() => {});
-  }
+  await writeSealed(dir, `${dir}/${await stateFileName()}`, state);
 }
 
 /** Remove a cached state that failed to start the engine, so the next start rebuilds it. */
