@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes, writeAll } from "../io/files.ts";
 
 /** What a client asks. */
 export type Request =
@@ -38,9 +39,7 @@ export async function connectSocket(path: string): Promise<Deno.UnixConn | null>
 
 /** Write all of `text` to `conn`. */
 export async function writeConn(conn: Deno.Conn, text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  await writeAll(conn, new TextEncoder().encode(text));
 }
 
 /** Read `conn` to its end (or its failure) as text. */
@@ -54,13 +53,7 @@ export async function readAll(conn: Deno.Conn): Promise<string> {
       chunks.push(buf.slice(0, n));
     }
   } catch { /* reset by a dying peer: what arrived is what there is */ }
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(out);
+  return new TextDecoder().decode(concatBytes(chunks));
 }
 
 /** The largest request line accepted (a command's arguments). */
@@ -77,15 +70,7 @@ export async function readLine(conn: Deno.Conn): Promise<string | null> {
     const nl = buf.subarray(0, n).indexOf(10);
     chunks.push(buf.slice(0, nl < 0 ? n : nl));
     size += n;
-    if (nl >= 0) {
-      const all = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-      let off = 0;
-      for (const c of chunks) {
-        all.set(c, off);
-        off += c.length;
-      }
-      return new TextDecoder().decode(all);
-    }
+    if (nl >= 0) return new TextDecoder().decode(concatBytes(chunks));
   }
   return null;
 }

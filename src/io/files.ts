@@ -14,14 +14,29 @@ export { errText, JournalWriteError };
 
 const encoder = new TextEncoder();
 
-/** Write every byte of `bytes` at the file's position; throws if a write makes no progress. */
-export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+/** Write every byte of `bytes` at the file's (or connection's) position; throws if a write makes no progress. */
+export async function writeAll(
+  file: { write(p: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const n = await file.write(bytes.subarray(done));
     if (n <= 0) throw new Error(`write made no progress at byte ${done}`);
     done += n;
   }
+}
+
+/** The bytes of `chunks`, one after another, in one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 /** Read `length` bytes at `offset` (fewer at EOF); with `toEof`, keep reading past `length` until EOF. */

@@ -9,6 +9,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types";
 import { errorResponse } from "./request_guard.ts";
 import { type SyncWriter, writeText } from "../io/output.ts";
+import { concatBytes } from "../io/files.ts";
 
 /** Largest accepted message line in bytes (8 MiB); a longer line is skipped and answered with -32700. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -45,7 +46,7 @@ export class StdioLineTransport implements Transport {
         if (chunk[i] !== 10) continue;
         const piece = chunk.subarray(start, i);
         start = i + 1;
-        if (!skipping) this.handleLine(decoder.decode(concat(parts, piece)));
+        if (!skipping) this.handleLine(decoder.decode(concatBytes([...parts, piece])));
         skipping = false;
         parts = [];
         size = 0;
@@ -61,7 +62,7 @@ export class StdioLineTransport implements Transport {
         } else parts.push(rest.slice());
       }
     }
-    if (!skipping && size > 0) this.handleLine(decoder.decode(concat(parts, new Uint8Array())));
+    if (!skipping && size > 0) this.handleLine(decoder.decode(concatBytes(parts)));
     this.onclose?.();
   }
 
@@ -92,16 +93,4 @@ export class StdioLineTransport implements Transport {
   close(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function concat(parts: Uint8Array[], last: Uint8Array): Uint8Array {
-  if (parts.length === 0) return last;
-  const total = parts.reduce((n, p) => n + p.length, 0) + last.length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of [...parts, last]) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 /** HTTP GETs for the upgrader: a stall timeout, GitHub-aware error messages, and size-bounded small bodies. */
 import { reason, UpgradeError } from "./errors.ts";
+import { concatBytes } from "../io/files.ts";
 
 const USER_AGENT = "zpm-upgrade/1.0";
 /** A request that sends nothing for this long is abandoned. */
@@ -64,7 +65,7 @@ export async function readLimited(url: string, limit: number, what: string): Pro
       if (size > limit) throw new UpgradeError(`${what} from ${url} is larger than ${limit} bytes`);
       chunks.push(chunk);
     }
-    return new TextDecoder().decode(concat(chunks, size));
+    return new TextDecoder().decode(concatBytes(chunks));
   } catch (e) {
     if (e instanceof UpgradeError) throw e;
     throw new UpgradeError(`download of ${what} from ${url} failed: ${reason(e)}`);
@@ -72,14 +73,4 @@ export async function readLimited(url: string, limit: number, what: string): Pro
     done();
     await res.body?.cancel().catch(() => {});
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
