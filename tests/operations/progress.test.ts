@@ -8,7 +8,7 @@ import { match, ok, strictEqual } from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @deno-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { isolatedEnv, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
+import { isolatedEnv, McpClient, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
 
 /** A project whose default memory holds `n` facts and a snapshot `base` of them. */
 async function projectWithSnapshot(n: number): Promise<string> {
@@ -68,13 +68,43 @@ Deno.test("MCP: restore_snapshot and save_snapshot with a progress token send in
     });
     ok(saves.some((s) => s.message === "zpm: saving snapshot 'again': writing the knowledge base out"));
 
-    // A call without a token gets none, and still works.
+    // A call without a token still works and feeds no earlier callback (the wire-level test below
+    // checks that the server sends no notifications/progress for it at all).
     const before = seen.length + saves.length;
     const q = await client.callTool({ name: "query_logic", arguments: { goal: "item(2999, N)" } });
     strictEqual(textOf(q), '[{"N":"name 2999"}]');
     strictEqual(seen.length + saves.length, before);
   } finally {
     await client.close();
+  }
+});
+
+Deno.test("MCP on the wire: progress only for a call with a token, all of it sent before the answer", async () => {
+  const dir = await projectWithSnapshot(2000);
+  const mcp = await McpClient.start({ cwd: dir });
+  try {
+    const progress = () =>
+      mcp.stray.filter((m) => m.method === "notifications/progress").map((m) =>
+        m.params as { progressToken: unknown; progress: number; message: string }
+      );
+    const plain = await mcp.request("tools/call", { name: "restore_snapshot", arguments: { name: "base" } });
+    ok(!plain.error, JSON.stringify(plain));
+    strictEqual(progress().length, 0, "a call without a progress token gets no notifications/progress");
+
+    const r = await mcp.request("tools/call", {
+      name: "restore_snapshot",
+      arguments: { name: "base" },
+      _meta: { progressToken: "tok-1" },
+    });
+    ok(!r.error, JSON.stringify(r));
+    const got = progress();
+    ok(got.length >= 2, JSON.stringify(got));
+    for (const p of got) strictEqual(p.progressToken, "tok-1");
+    for (let i = 1; i < got.length; i++) ok(got[i].progress > got[i - 1].progress, JSON.stringify(got));
+    // Read after the answer arrived: the summary was written before it.
+    strictEqual(got.at(-1)?.message, "zpm: restoring snapshot 'base': 2000 clause(s)");
+  } finally {
+    await mcp.close();
   }
 });
 
