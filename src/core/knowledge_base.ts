@@ -46,7 +46,7 @@ export class KnowledgeBase {
     const store = opts.store ?? new FileJournalStore(opts.dataDir, opts.snapshotDir);
     this.replica = new JournalReplica(store, opts.name, {
       loadSnapshot: async (text) => {
-        this.activity.progress?.report(`loading a snapshot of ${countDumpedClauses(text)} clause(s)`);
+        this.activity.progress?.report(() => `loading a snapshot of ${countDumpedClauses(text)} clause(s)`);
         const r = await this.supervisor.engine.call("load_snapshot", [text], 0);
         return r.ok ? null : r.error;
       },

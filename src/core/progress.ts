@@ -10,7 +10,6 @@ import { writeStderr } from "../io/output.ts";
 /** One progress update for a listener; `progress` increases with every update. */
 export interface ProgressUpdate {
   progress: number;
-  total?: number;
   message: string;
 }
 
@@ -36,7 +35,8 @@ export class Progress {
   private lastLine = Number.NEGATIVE_INFINITY;
   private lastSent = Number.NEGATIVE_INFINITY;
   private updates = 0;
-  private state: string | null = null;
+  /** What the work is doing now; a function is called only when a line or an update needs the text. */
+  private state: string | (() => string) | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   /**
@@ -59,8 +59,11 @@ export class Progress {
     return (performance.now() - this.start) / 1000;
   }
 
-  /** The work is now at `state` (e.g. "loading snapshot 'base'", "40000/100000 transactions"). */
-  report(state: string): void {
+  /**
+   * The work is now at `state` (e.g. "loading snapshot 'base'", "40000/100000 transactions"); pass a
+   * function when the text costs something to make (it is made only if a line or an update is sent).
+   */
+  report(state: string | (() => string)): void {
     this.state = state;
     this.emit(false);
   }
@@ -87,11 +90,16 @@ export class Progress {
   private emit(heartbeat: boolean): void {
     if (this.state === null || this.timer === null) return;
     const now = this.elapsed();
-    if (now >= this.afterS && now - this.lastLine >= (heartbeat ? 0.9 : 1)) {
+    const line = now >= this.afterS && now - this.lastLine >= (heartbeat ? 0.9 : 1);
+    const update = this.listener !== undefined &&
+      (heartbeat || now * 1000 - this.lastSent >= NOTIFY_EVERY_MS);
+    if (!line && !update) return;
+    if (typeof this.state === "function") this.state = this.state();
+    if (line) {
       this.lastLine = now;
       this.write(`${this.what}: ${this.state} (${now.toFixed(1)} s)`);
     }
-    if (heartbeat || now * 1000 - this.lastSent >= NOTIFY_EVERY_MS) this.notify(this.state);
+    if (update) this.notify(this.state);
   }
 
   private notify(message: string): void {

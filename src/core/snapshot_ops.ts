@@ -55,7 +55,7 @@ export async function restoreSnapshot(host: SnapshotHost, name: string): Promise
   const durable = host.degraded() === null;
   const run = async () => {
     if (durable) await host.catchUp();
-    host.progress()?.report(`checking and loading ${countDumpedClauses(text)} clause(s)`);
+    host.progress()?.report(() => `checking and loading ${countDumpedClauses(text)} clause(s)`);
     const r = await host.call("load_snapshot", [text], durable);
     if (!r.ok) throw new PersistenceError(`snapshot '${name}' is invalid: ${r.error}; nothing was changed`);
     if (durable) {
