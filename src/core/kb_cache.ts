@@ -15,7 +15,7 @@
  * @module
  */
 import { buildKey, cacheDir, granted } from "../engine/boot_state.ts";
-import { readSealed, sha256, writeSealed } from "../io/sealed_file.ts";
+import { readSealed, textSha256, writeSealed } from "../io/sealed_file.ts";
 
 /** Bump when the cache's content or the way it is loaded changes. */
 const FORMAT = "zpm-kb-cache-1";
@@ -49,12 +49,6 @@ export interface KbCache {
   discard(): Promise<void>;
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-async function textHash(text: string): Promise<string> {
-  return hex(await sha256(new TextEncoder().encode(text)));
-}
-
 /**
  * The kb cache of directory `dir` holding `files`, or null when caching is off or not permitted. Where
  * it lives and the files' hashes are worked out once, here.
@@ -71,10 +65,10 @@ export async function openKbCache(dir: string, files: UserFile[]): Promise<KbCac
     return null;
   }
   const build = await buildKey();
-  const path = `${cache}/kb-${(await textHash(`${FORMAT}\0${build}\0${real}`)).slice(0, 32)}.cache`;
+  const path = `${cache}/kb-${(await textSha256(`${FORMAT}\0${build}\0${real}`)).slice(0, 32)}.cache`;
   const keys: FileKey[] = [];
   for (const { name, size, mtimeMs, text } of files) {
-    keys.push({ name, size, mtimeMs, sha256: await textHash(text) });
+    keys.push({ name, size, mtimeMs, sha256: await textSha256(text) });
   }
   return {
     read: () => readCache(path, { format: FORMAT, build, dir: real, files: keys, caches: [] }),

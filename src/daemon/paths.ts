@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { resolveRoot } from "../project/root.ts";
 import { VERSION } from "../version.ts";
+import { textSha256 } from "../io/sealed_file.ts";
 
 /** The files of one warm engine, and what it serves. */
 export interface DaemonTarget {
@@ -118,12 +119,6 @@ export function buildId(): string {
   return build = parts.join("\n");
 }
 
-/** SHA-256 of `text`, hex. */
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** What decides where a command goes: the target, or why no warm engine can be used. */
 export type Resolution = { target: DaemonTarget } | { problem: string };
 
@@ -148,7 +143,9 @@ export async function resolveTarget(flag: string | undefined, permissions: strin
   const env = Object.entries(Deno.env.toObject())
     .filter(([k]) => KEY_ENV.test(k) && !NOT_KEY_ENV.has(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const key = await sha256(JSON.stringify({ uid, root: real, source, env, permissions, build: buildId() }));
+  const key = await textSha256(
+    JSON.stringify({ uid, root: real, source, env, permissions, build: buildId() }),
+  );
   const base = join(dir, key.slice(0, 32));
   const socket = `${base}.sock`;
   // A Unix socket path is limited to about 104 bytes.

@@ -14,7 +14,7 @@
  */
 import config from "../../deno.json" with { type: "json" };
 import { ZPM_PROLOG } from "./prolog/sources.ts";
-import { readSealed, sha256, writeSealed } from "../io/sealed_file.ts";
+import { readSealed, textSha256, writeSealed } from "../io/sealed_file.ts";
 
 /** Bump when the way the state is made or used changes. */
 const FORMAT = "zpm-boot-state-1";
@@ -50,8 +50,7 @@ let keyMemo: string | undefined;
 export async function buildKey(): Promise<string> {
   if (!keyMemo) {
     const text = `${FORMAT}\0${config.imports["swipl-wasm"]}\0${ZPM_PROLOG}`;
-    const digest = await sha256(new TextEncoder().encode(text));
-    keyMemo = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+    keyMemo = (await textSha256(text)).slice(0, 32);
   }
   return keyMemo;
 }

@@ -11,6 +11,12 @@ export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
+/** The SHA-256 of `text` (UTF-8), as hex. */
+export async function textSha256(text: string): Promise<string> {
+  const digest = await sha256(new TextEncoder().encode(text));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

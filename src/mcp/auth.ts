@@ -4,6 +4,7 @@
  */
 import { dirname, join } from "node:path";
 import { timingSafeEqual } from "node:crypto";
+import { textSha256 } from "../io/sealed_file.ts";
 
 /** What a request may do: its token's name, mode and memories (null: every memory). */
 export interface Grant {
@@ -73,9 +74,8 @@ export function saveTokens(path: string, tokens: TokenRecord[]): void {
 }
 
 /** Hex SHA-256 of a token. */
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashToken(token: string): Promise<string> {
+  return textSha256(token);
 }
 
 /** A new random token: `zpm_` and 32 random bytes in base64url. */
