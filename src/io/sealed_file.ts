@@ -1,5 +1,5 @@
 /**
- * Sealed cache files: a body followed by its SHA-256, written atomically (a unique private temporary
+ * SHA-256 digests, and sealed cache files: a body followed by its SHA-256, written atomically (a unique private temporary
  * file renamed into place) in a private directory, and read back only when the digest matches. Used by
  * the per-user caches (engine boot state, kb cache); everything here is best effort.
  */
