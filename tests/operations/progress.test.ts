@@ -8,6 +8,8 @@ import { match, ok, strictEqual } from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @deno-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+// @deno-types="@modelcontextprotocol/sdk/types"
+import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { isolatedEnv, McpClient, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
 
 /** A project whose default memory holds `n` facts and a snapshot `base` of them. */
@@ -37,9 +39,42 @@ async function sdkClient(dir: string, env: Record<string, string> = {}): Promise
 }
 
 interface Seen {
+  progressToken: string | number;
   progress: number;
   total?: number;
   message?: string;
+}
+
+/**
+ * Every `notifications/progress` the client receives, in order. The SDK's own per-request
+ * `onprogress` routing drops a notification that arrives in the same read as its call's answer (it
+ * handles notifications a microtask later, after the answer has removed the request's handler), which
+ * made the tests depend on how the pipe was chunked. A handler of the client's own sees every one; the
+ * call still sets `onprogress` so that the SDK sends a progress token.
+ */
+function recordProgress(client: Client): Seen[] {
+  const seen: Seen[] = [];
+  client.setNotificationHandler(ProgressNotificationSchema, (n) => {
+    seen.push(n.params as Seen);
+  });
+  return seen;
+}
+
+/** Call `name` with a progress token; the notifications recorded for that call's token. */
+async function callWithProgress(
+  client: Client,
+  all: Seen[],
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ result: unknown; seen: Seen[] }> {
+  const from = all.length;
+  const result = await client.callTool({ name, arguments: args }, undefined, { onprogress: () => {} });
+  // Notification handlers run a microtask after their message is read; let any still queued run.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const mine = all.slice(from);
+  const tokens = new Set(mine.map((s) => s.progressToken));
+  ok(tokens.size <= 1, `one call, one progress token: ${JSON.stringify(mine)}`);
+  return { result, seen: mine };
 }
 
 function textOf(r: unknown): string {
@@ -49,31 +84,29 @@ function textOf(r: unknown): string {
 Deno.test("MCP: restore_snapshot and save_snapshot with a progress token send increasing notifications/progress", async () => {
   const dir = await projectWithSnapshot(3000);
   const client = await sdkClient(dir);
+  const all = recordProgress(client);
   try {
-    const seen: Seen[] = [];
-    const r = await client.callTool({ name: "restore_snapshot", arguments: { name: "base" } }, undefined, {
-      onprogress: (p: Seen) => seen.push(p),
-    });
+    const { result: r, seen } = await callWithProgress(client, all, "restore_snapshot", { name: "base" });
     strictEqual(textOf(r), "Snapshot 'base' restored successfully.\n3000 clause(s) restored.");
-    // The SDK client handles notifications a tick after they arrive, so one sent just before the
-    // answer (the summary) may be dropped by it; the steps sent during the work are not.
-    ok(seen.length >= 1, `expected progress notifications, got ${JSON.stringify(seen)}`);
+    ok(seen.length >= 2, `expected progress notifications, got ${JSON.stringify(seen)}`);
     for (let i = 1; i < seen.length; i++) ok(seen[i].progress > seen[i - 1].progress, JSON.stringify(seen));
     for (const s of seen) match(s.message ?? "", /^zpm: restoring snapshot 'base': /);
     ok(seen.some((s) => /checking and loading 3000 clause\(s\)/.test(s.message ?? "")), JSON.stringify(seen));
+    strictEqual(seen.at(-1)?.message, "zpm: restoring snapshot 'base': 3000 clause(s)");
 
-    const saves: Seen[] = [];
-    await client.callTool({ name: "save_snapshot", arguments: { name: "again" } }, undefined, {
-      onprogress: (p: Seen) => saves.push(p),
-    });
-    ok(saves.some((s) => s.message === "zpm: saving snapshot 'again': writing the knowledge base out"));
+    const saves = await callWithProgress(client, all, "save_snapshot", { name: "again" });
+    ok(
+      saves.seen.some((s) => s.message === "zpm: saving snapshot 'again': writing the knowledge base out"),
+      JSON.stringify(saves.seen),
+    );
+    ok(saves.seen.every((s) => s.progressToken !== seen[0].progressToken), "each call has its own token");
 
-    // A call without a token still works and feeds no earlier callback (the wire-level test below
-    // checks that the server sends no notifications/progress for it at all).
-    const before = seen.length + saves.length;
+    // A call without a token still works and gets no notifications at all.
+    const before = all.length;
     const q = await client.callTool({ name: "query_logic", arguments: { goal: "item(2999, N)" } });
     strictEqual(textOf(q), '[{"N":"name 2999"}]');
-    strictEqual(seen.length + saves.length, before);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    strictEqual(all.length, before);
   } finally {
     await client.close();
   }
@@ -113,20 +146,21 @@ Deno.test("MCP: the first call to a memory reports its boot to the caller's prog
   strictEqual((await runZpm(["create-memory", "--name", "notes"], { cwd: dir })).code, 0);
   strictEqual((await runZpm(["remember-fact", "--fact", "n(1)", "--memory", "notes"], { cwd: dir })).code, 0);
   const client = await sdkClient(dir);
+  const all = recordProgress(client);
   try {
-    const seen: Seen[] = [];
-    const r = await client.callTool(
-      { name: "query_logic", arguments: { goal: "n(X)", memory: "notes" } },
-      undefined,
-      {
-        onprogress: (p: Seen) => seen.push(p),
-      },
-    );
+    const { result: r, seen } = await callWithProgress(client, all, "query_logic", {
+      goal: "n(X)",
+      memory: "notes",
+    });
     strictEqual(textOf(r), '[{"X":1}]');
     ok(
       seen.some((s) => s.message === "zpm: loading memory 'notes': 1/1 journal transactions replayed"),
       JSON.stringify(seen),
     );
+    strictEqual(seen.at(-1)?.message, "zpm: loading memory 'notes': ready", JSON.stringify(seen));
+    // The memory is booted now: a second call has nothing to report.
+    const again = await callWithProgress(client, all, "query_logic", { goal: "n(X)", memory: "notes" });
+    strictEqual(again.seen.length, 0, JSON.stringify(again.seen));
   } finally {
     await client.close();
   }
