@@ -8,7 +8,7 @@ import { FileJournalStore } from "../persistence/file_store.ts";
 import { isStoreUrl, redact } from "../persistence/pg_url.ts";
 import { parseManifest } from "../project/manifest.ts";
 import { DEFAULT_MEMORY, defaultEntry, locate } from "../project/memory_location.ts";
-import { storeUrlFor } from "../project/project.ts";
+import { storeUrlFor } from "../project/memory_location.ts";
 import type { Project } from "../project/project.ts";
 import { log } from "../io/log.ts";
 import { bootProject } from "./project_boot.ts";

@@ -230,3 +230,8 @@ export function confinementProblem(
   const link = linkOnTheWay(base, dir);
   return link ? refuse(link, globalRule) : null;
 }
+
+/** The database URL of a memory: its manifest `store`, or `ZPM_STORE_URL` for the default memory. */
+export function storeUrlFor(e: MountEntry): string | undefined {
+  return e.store ?? (isDefaultMemory(e.name) ? Deno.env.get("ZPM_STORE_URL") || undefined : undefined);
+}
