@@ -13,12 +13,15 @@ import { scanJournal } from "./journal_format.ts";
 import { JournalFiles } from "./journal_file.ts";
 import type {
   JournalArchive,
+  JournalGroup,
   JournalHead,
   JournalRead,
   JournalStore,
   NewTransaction,
 } from "./journal_store.ts";
 import { listSnapshots, type SnapshotInfo } from "./snapshot_file.ts";
+
+const encoder = new TextEncoder();
 
 /** A {@link JournalStore} on the files of one memory directory. */
 export class FileJournalStore implements JournalStore {
@@ -52,6 +55,21 @@ export class FileJournalStore implements JournalStore {
   async head(): Promise<JournalHead | null> {
     const id = await this.files.stat();
     return id && { generation: String(id.ino), end: id.size };
+  }
+
+  /** journal.wal opened for a group commit (exclusive lock held). */
+  async openGroup(): Promise<JournalGroup> {
+    const appender = await this.files.openAppender();
+    return {
+      start: appender.start,
+      get end() {
+        return appender.end;
+      },
+      write: (tx) => appender.write(encoder.encode(encodeTransaction(tx))),
+      sync: () => appender.sync(),
+      failed: (e, to) => appender.failed(e, to),
+      close: () => appender.close(),
+    };
   }
 
   /** Scan journal.wal from byte `from` to its end. */

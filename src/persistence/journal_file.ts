@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import { errText, fsyncDir, JournalWriteError, lastByte, nowNs, readRange, writeAll } from "../io/files.ts";
 import { checkInjectedSyncFault } from "./fault_injection.ts";
+import { JournalAppender } from "./journal_appender.ts";
 import {
   assertRealDir,
   checkFile,
@@ -34,13 +35,6 @@ export interface FileId {
 const encoder = new TextEncoder();
 const NL = 0x0a;
 const ARCHIVE_RE = /^journal-(\d+)\.wal$/;
-/** The last byte of an open file of `size` > 0 bytes (two short syscalls, made synchronously), or -1. */
-function lastByteSync(file: Deno.FsFile, size: number): number {
-  const b = new Uint8Array(1);
-  file.seekSync(size - 1, Deno.SeekMode.Start);
-  return file.readSync(b) === 1 ? b[0] : -1;
-}
-
 /** The journal files of one memory directory (see the module comment for the layout). */
 export class JournalFiles {
   /** Path of the active journal, `<dir>/journal.wal`. */
@@ -84,63 +78,25 @@ export class JournalFiles {
 
   /** Append `bytes` durably; returns the journal's size afterwards (from the open file, no extra stat). */
   async #appendBytes(bytes: Uint8Array, checkTail: boolean): Promise<number> {
-    const path = this.walPath;
-    let file: Deno.FsFile;
-    let size: number;
+    const appender = await JournalAppender.open(this.walPath, this.dir, checkTail);
     try {
-      ({ file, info: { size } } = await openChecked(path, { read: true, append: true, create: true }));
+      appender.write(bytes);
+      await appender.sync();
+      return appender.end;
     } catch (e) {
-      if (e instanceof UnsafePathError) throw e;
-      throw new JournalWriteError(
-        `Cannot open ${path} for appending (${
-          errText(e)
-        }); the change was not saved. Check that ${this.dir} exists and is writable.`,
-        { cause: e },
-      );
-    }
-    let before = -1;
-    try {
-      before = size;
-      if (checkTail && before > 0 && lastByteSync(file, before) !== NL) {
-        before = -1; // nothing written, nothing to undo
-        throw new JournalWriteError(
-          `${path} does not end with a newline (a torn or unfinished last line); the change was not saved. Recover the journal (cut the torn tail or add the newline) before appending.`,
-        );
-      }
-      const n = file.writeSync(bytes); // a local append: sync avoids a thread-pool hop
-      if (n !== bytes.length) {
-        throw new JournalWriteError(
-          `Short write to ${path}: ${n} of ${bytes.length} bytes written (disk full?); the change was not saved. Free disk space, then retry.`,
-        );
-      }
-      checkInjectedSyncFault("journal", path);
-      await file.syncData();
-      return before + n;
-    } catch (e) {
-      let undo = "";
-      if (before >= 0) {
-        try {
-          await file.truncate(before);
-          undo = ` The journal was cut back to ${before} bytes.`;
-        } catch (e2) {
-          undo = ` Cutting the journal back to ${before} bytes also failed (${
-            errText(e2)
-          }); it may end in a partial line, which recovery will cut on the next start.`;
-        }
-      }
-      if (e instanceof JournalWriteError) {
-        if (undo) e.message += undo;
-        throw e;
-      }
-      throw new JournalWriteError(
-        `Writing or syncing ${path} failed (${
-          errText(e)
-        }); the change was not saved and the sync will not be retried.${undo} Check the disk and free space, then retry.`,
-        { cause: e },
-      );
+      throw await appender.failed(e, appender.start);
     } finally {
-      file.close();
+      appender.close();
     }
+  }
+
+  /**
+   * Open journal.wal for a group of appends that one sync makes durable (see `journal_appender.ts`).
+   * Must be called inside withLock(true), and the appender used only while that lock is held.
+   */
+  openAppender(): Promise<JournalAppender> {
+    this.#requireExclusive("openAppender");
+    return JournalAppender.open(this.walPath, this.dir, true);
   }
 
   /**

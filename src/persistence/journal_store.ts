@@ -63,6 +63,25 @@ export interface JournalArchive {
   ns: bigint;
 }
 
+/**
+ * Several transactions appended under one exclusive lock and made durable by one sync (group commit).
+ * Nothing written is durable, or may be acknowledged, before a `sync` that started after it returned.
+ */
+export interface JournalGroup {
+  /** Position where the group started. */
+  readonly start: number;
+  /** Position after the last transaction written. */
+  readonly end: number;
+  /** Write one transaction (not yet durable); returns the position after it. */
+  write(tx: NewTransaction): number;
+  /** Make everything written so far durable. A failure is final: call `failed`. */
+  sync(): Promise<void>;
+  /** After a failed write or sync: cut back to `to` (the end at the last good sync); the error to report. */
+  failed(e: unknown, to: number): Promise<Error>;
+  /** Release the group's file. */
+  close(): void;
+}
+
 /** Storage of one memory's journal and snapshots; see the module comment for the contract. */
 export interface JournalStore {
   /** Human-readable location of the active journal, for messages (e.g. a path). */
@@ -93,6 +112,11 @@ export interface JournalStore {
   readSnapshot(file: string): Promise<string | null>;
   /** Atomically and durably write a snapshot (`text` starts with its header line); returns it as listed. */
   writeSnapshot(file: string, text: string): Promise<SnapshotInfo | null>;
+  /**
+   * Open a group of appends that one sync makes durable (exclusive lock held while it is used);
+   * optional: a store without it commits every transaction on its own.
+   */
+  openGroup?(): Promise<JournalGroup>;
   /** Release connections (database stores); optional. */
   close?(): Promise<void>;
 }
