@@ -7,7 +7,7 @@
  * @module
  */
 import type { JournalDamage, Transaction } from "../persistence/journal_format.ts";
-import type { JournalRead, JournalStore } from "../persistence/journal_store.ts";
+import type { JournalRead, JournalStore, NewTransaction } from "../persistence/journal_store.ts";
 import { formatSnapshotHeader, type SnapshotInfo } from "../persistence/snapshot_file.ts";
 import { JournalWriteError, nowNs } from "../io/files.ts";
 import type { PlannedRecord } from "../engine/types.ts";
@@ -42,6 +42,8 @@ export class JournalReplica {
   private position = 0;
   /** The last line read ends without its "\n" (left for a writer to terminate before appending). */
   private unterminated = false;
+  /** Cursor before the last {@link written} transaction. */
+  private beforeWrite: { position: number; lastSeq: number } | null = null;
   /** Highest transaction sequence number applied. */
   lastSeq = 0;
   /** Mid-log damage found while reading: writes are refused until it is repaired. */
@@ -189,16 +191,39 @@ export class JournalReplica {
     } catch (e) {
       // A failed append left the store as before (or, if even its own cut-back failed, with a torn
       // tail that the next writer's catch-up cuts): nothing to undo here.
-      if (isNotWritable(e)) throw e;
-      throw new PersistenceError(
-        `could not write the journal ${this.store.location}: ${
-          (e as Error).message
-        }. The change was not applied.`,
-      );
+      throw this.commitError(e);
     }
     this.lastSeq = seq;
     // An append never starts a new generation; only the very first one creates the journal.
     if (this.generation === null) this.generation = (await this.store.head())?.generation ?? null;
+  }
+
+  /**
+   * Hand a new transaction of `records` to `write` (a group commit's journal write, durable only once
+   * the group syncs), then count it as stored.
+   */
+  async written(write: (tx: NewTransaction) => number, records: PlannedRecord[]): Promise<void> {
+    this.beforeWrite = { position: this.position, lastSeq: this.lastSeq };
+    const seq = this.lastSeq + 1;
+    this.position = write({ seq, ts: Math.floor(Date.now() / 1000), records });
+    this.lastSeq = seq;
+    if (this.generation === null) this.generation = (await this.store.head())?.generation ?? null;
+  }
+
+  /** What a caller is told when its transaction could not be stored (a not-writable store as it is). */
+  commitError(e: unknown): unknown {
+    if (isNotWritable(e)) return e;
+    return new PersistenceError(
+      `could not write the journal ${this.store.location}: ${
+        (e as Error).message
+      }. The change was not applied.`,
+    );
+  }
+
+  /** Forget the transaction of the last {@link written}: its sync failed and the journal was cut back. */
+  unwritten(): void {
+    if (this.beforeWrite) ({ position: this.position, lastSeq: this.lastSeq } = this.beforeWrite);
+    this.beforeWrite = null;
   }
 
   /**

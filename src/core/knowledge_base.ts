@@ -16,6 +16,7 @@ import { JournalWriteError } from "../io/files.ts";
 import { FileJournalStore } from "../persistence/file_store.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { SnapshotInfo } from "../persistence/snapshot_file.ts";
+import type { JournalStore } from "../persistence/journal_store.ts";
 import { EngineSupervisor } from "./engine_supervisor.ts";
 import { isNotWritable, JournalReplica, PersistenceError, type ReplicaDamage } from "./journal_replica.ts";
 import { type KnowledgeBaseOptions, type MutationResult, notDurableWarning } from "./knowledge_base_types.ts";
@@ -25,6 +26,7 @@ import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.
 import { restoreSnapshot, saveSnapshot, type SnapshotHost } from "./snapshot_ops.ts";
 import { type ProgressListener, type ProgressSlot, tracked } from "./progress.ts";
 import { planApplied, undoPlanned } from "./planned_write.ts";
+import { GroupCommit, type WriteTx } from "./group_commit.ts";
 
 /** A memory's engine plus its persistence. */
 export class KnowledgeBase {
@@ -41,6 +43,8 @@ export class KnowledgeBase {
   /** The long work under way (boot, snapshot save/restore), told about replay batches. */
   private readonly activity: ProgressSlot = { progress: null };
   private readonly snapshotHost: SnapshotHost;
+  /** Group commit of writes (servers on a file store), or null: every write commits on its own. */
+  private readonly group: GroupCommit | null;
 
   private constructor(readonly opts: KnowledgeBaseOptions) {
     const store = opts.store ?? new FileJournalStore(opts.dataDir, opts.snapshotDir);
@@ -61,10 +65,11 @@ export class KnowledgeBase {
       rebuild: (locked) =>
         locked ? this.reload(false, undefined, () => this.replica.boot(false)) : this.rebuild(false),
     });
+    this.group = opts.groupCommit && store.openGroup ? this.groupCommit(store.openGroup.bind(store)) : null;
     this.snapshotHost = {
       replica: this.replica,
       snapshotDir: this.opts.snapshotDir,
-      settle: () => this.supervisor.settle(),
+      settle: () => this.settled(),
       call: (op, args, locked) => this.supervisor.call(op, args, 0, locked),
       catchUp: () => this.catchUp(true),
       degraded: () => this.status === "degraded" ? this.degradedReason : null,
@@ -156,13 +161,14 @@ export class KnowledgeBase {
     args: OpArgs<Op>,
     deadlineMs = deadlineFor(this.opts.limits, op, args),
   ): Promise<EngineReply<OpReply<Op>>> {
+    await this.group?.settled();
     await this.refresh();
     return await this.supervisor.call(op, args, deadlineMs);
   }
 
   /** Catch up on other processes' commits (best effort; a lock problem only logs). */
   async refresh(): Promise<void> {
-    await this.supervisor.settle();
+    await this.settled();
     if (this.status === "degraded") await this.tryRecover();
     if (await this.replica.isCurrent()) return;
     try {
@@ -179,12 +185,24 @@ export class KnowledgeBase {
    * its records are committed as one durable transaction before the call is acknowledged. When the
    * commit fails the change is taken back (exactly: by the engine, or by rebuilding it from the store).
    */
-  async mutate<Op extends PlannedOp>(op: Op, args: OpArgs<Op>): Promise<MutationResult<OpReply<Op>>> {
-    await this.supervisor.settle();
+  async mutate<Op extends PlannedOp>(
+    op: Op,
+    args: OpArgs<Op>,
+    onQueued?: () => void,
+  ): Promise<MutationResult<OpReply<Op>>> {
+    // A write joins the group commit's queue in arrival order: it need not wait for writes before it.
+    await (this.group ? this.supervisor.settle() : this.settled());
     this.replica.assertWritable();
     if (this.status === "degraded") await this.tryRecover();
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
     try {
+      if (this.group) {
+        const queued = this.group.submit((write, behind) => this.planInto(write, op, args, behind));
+        onQueued?.();
+        return await queued.catch((e) =>
+          Promise.reject(e instanceof JournalWriteError ? this.replica.commitError(e) : e)
+        );
+      }
       return await this.replica.store.withLock(true, async () => {
         const behind: Transaction[] = [];
         await this.catchUp(true, behind);
@@ -208,6 +226,53 @@ export class KnowledgeBase {
       this.setDegraded(e.message);
       return await this.mutateInMemory(op, args);
     }
+  }
+
+  /** Wait for an engine rebuild and for writes being planned. */
+  private async settled(): Promise<void> {
+    await this.supervisor.settle();
+    await this.group?.settled();
+  }
+
+  /** Resolves once every write this memory answered, or may answer, is durable (see {@link GroupCommit}). */
+  async barrier(): Promise<void> {
+    await this.group?.barrier();
+  }
+
+  /** Writes of a server go through a group commit on the store's exclusive lock. */
+  private groupCommit(open: NonNullable<JournalStore["openGroup"]>): GroupCommit {
+    return new GroupCommit({
+      exclusive: (fn) =>
+        this.replica.store.withLock(true, async () => {
+          const behind: Transaction[] = [];
+          await this.catchUp(true, behind);
+          await fn(behind);
+        }),
+      openGroup: open,
+      takeBack: async (count, last) => {
+        if (last) {
+          this.replica.unwritten();
+          return await this.undoPlan();
+        }
+        this.opts.log(
+          `zpm: rebuilding memory '${this.opts.name}' to take back ${count} changes that were not saved`,
+        );
+        await this.reload(false, undefined, () => this.replica.boot(true));
+      },
+    });
+  }
+
+  /** One write of a group: plan it with its change applied, and write its transaction (if any). */
+  private async planInto<Op extends PlannedOp>(
+    write: (tx: WriteTx) => number,
+    op: Op,
+    args: OpArgs<Op>,
+    behind: Transaction[],
+  ): Promise<MutationResult<OpReply<Op>>> {
+    const reply = await this.planApplied(op, args, true, behind);
+    if (!reply.ok || reply.value.records.length === 0) return { reply, records: [] };
+    await this.replica.written(write, reply.value.records);
+    return { reply, records: reply.value.records };
   }
 
   private planApplied<Op extends PlannedOp>(
@@ -293,6 +358,7 @@ export class KnowledgeBase {
 
   /** Stop the engine. */
   async close(): Promise<void> {
+    await this.group?.drained();
     await this.supervisor.close();
     await this.replica.store.close?.();
   }

@@ -28,6 +28,11 @@ export interface KnowledgeBaseOptions {
   log: (message: string) => void;
   /** When the store is not writable: keep changes in memory until it is (true), or refuse them. */
   allowMemoryOnly: boolean;
+  /**
+   * Commit writes in groups (a server): writes that arrive during a sync share the next one; each is
+   * still acknowledged only after it. Used when the store supports it (the file store).
+   */
+  groupCommit?: boolean;
   /** The journal store (default: the file store on `dataDir` and `snapshotDir`). */
   store?: JournalStore;
 }

@@ -8,11 +8,20 @@ export class CallQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private waiting = 0;
 
-  /** Run `fn` after every earlier call settled; its result or failure is passed through. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` after every earlier call settled or gave up its turn; its result or failure is passed
+   * through. `fn` may call the `yieldTurn` it is given to let the next call start before it ends (a
+   * write queued in a group commit: the writes keep their order there, and reads wait for them).
+   */
+  run<T>(fn: (yieldTurn: () => void) => Promise<T>): Promise<T> {
     this.waiting++;
-    const run = this.tail.then(fn);
-    this.tail = run.catch(() => {}).finally(() => this.waiting--);
+    const turn = Promise.withResolvers<void>();
+    const run = this.tail.then(() => fn(turn.resolve));
+    run.catch(() => {}).finally(() => {
+      this.waiting--;
+      turn.resolve();
+    });
+    this.tail = turn.promise;
     return run;
   }
 

@@ -21,6 +21,7 @@ export async function readTool(
   const tool = findTool(name);
   if (!tool) throw new Error(`internal: tool ${name} missing`);
   const res = await r.queue.run(() => callTool(tool, { project: r.project }, args));
+  await r.project.barrier(); // the text may show writes of a group commit: send it once they are durable
   if (res.isError) throw new Error(res.texts.join("\n"));
   return res.texts.join("\n");
 }

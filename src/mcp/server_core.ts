@@ -89,7 +89,12 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
       try {
         // One call at a time across all sessions: the engine and the journal see calls in arrival order.
         const progress = progressSender(req.params._meta?.progressToken, extra.sendNotification);
-        const r = await queue.run(() => callTool(tool, { project, progress }, req.params.arguments));
+        const r = await queue.run((yieldTurn) =>
+          callTool(tool, { project, progress, yieldTurn }, req.params.arguments)
+        );
+        // A write answers once it is durable; a read waits for the writes it may have seen.
+        const unsaved = tool.hints.readOnly ? await durableOrError(project) : null;
+        if (unsaved) return unsaved;
         if (!tool.hints.readOnly && !r.isError) changedMemory(tool, req.params.arguments, shared);
         const structuredContent = r.isError ? undefined : structuredOf(tool, r.texts[0]);
         return {
@@ -132,6 +137,27 @@ function progressSender(
       /* the client went away; the work goes on */
     });
   };
+}
+
+/**
+ * Wait until every write the answer may have seen is durable (group commit). When one could not be
+ * saved, the answer is withheld: it may describe knowledge that is not stored.
+ */
+async function durableOrError(project: Project) {
+  try {
+    await project.barrier();
+    return null;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      content: [{
+        type: "text" as const,
+        text:
+          `ExecutionFailed: a write this answer may have seen could not be saved (${why}); the answer was withheld. Ask again.`,
+      }],
+      isError: true,
+    };
+  }
 }
 
 /** Tell the watcher which memory a successful write by a memory-aware tool changed. */

@@ -32,6 +32,7 @@ import {
   placeMemory,
   portableEntry,
   projectDirsToCreate,
+  storeUrlFor,
 } from "./memory_location.ts";
 import { isDir, type ProjectPaths, projectPaths, userDataDir } from "./root.ts";
 
@@ -253,7 +254,14 @@ export class Project {
       limits: this.opts.limits,
       log: this.opts.log,
       allowMemoryOnly: server,
+      groupCommit: server && Deno.env.get("ZPM_GROUP_COMMIT") !== "off",
     }, listener);
+  }
+
+  /** Resolves once every write of a booted memory that was answered, or may be, is durable (see GroupCommit). */
+  async barrier(): Promise<void> {
+    // race: a memory still booting has written nothing yet (an already settled promise wins over null).
+    for (const kb of this.kbs.values()) await (await Promise.race([kb, null]).catch(() => null))?.barrier();
   }
 
   /** Booted knowledge bases (for scans across memories). */
@@ -389,9 +397,4 @@ export class Project {
     }
     this.kbs.clear();
   }
-}
-
-/** The database URL of a memory: its manifest `store`, or `ZPM_STORE_URL` for the default memory. */
-export function storeUrlFor(e: MountEntry): string | undefined {
-  return e.store ?? (isDefaultMemory(e.name) ? Deno.env.get("ZPM_STORE_URL") || undefined : undefined);
 }

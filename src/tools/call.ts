@@ -13,14 +13,14 @@ import { type Args, paramsOf, ToolFailure, type ToolResult, type ToolSpec } from
  */
 export async function callTool(
   tool: ToolSpec,
-  ctx: { project: Project; progress?: ProgressListener },
+  ctx: { project: Project; progress?: ProgressListener; yieldTurn?: () => void },
   raw: unknown,
 ): Promise<ToolResult & { toolError?: string }> {
   const given: Args = raw && typeof raw === "object" && !Array.isArray(raw) ? raw as Args : {};
   try {
     const args = validate(paramsOf(tool), given);
     const memory = targetMemory(args.memory);
-    return await tool.run({ project: ctx.project, memory, progress: ctx.progress }, args);
+    return await tool.run({ ...ctx, memory }, args);
   } catch (e) {
     if (e instanceof ToolFailure) {
       if (e.channel === "message") return { texts: [e.message], isError: true };

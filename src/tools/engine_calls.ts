@@ -83,7 +83,7 @@ export async function mutateOp<Op extends PlannedOp>(
   failure: (error: string) => ToolFailure,
 ): Promise<Mutated<Op>> {
   const kb = await use(ctx, "write");
-  const m = await kb.mutate(op, args);
+  const m = await kb.mutate(op, args, ctx.yieldTurn);
   if (!m.reply.ok) throw failure(m.reply.error);
   return { result: m.reply.value.result, notDurable: m.notDurable };
 }

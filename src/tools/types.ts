@@ -94,6 +94,8 @@ export interface ToolContext {
   memory: string;
   /** Told about long work (boot, snapshots) when the caller asked for progress. */
   progress?: ProgressListener;
+  /** Lets the next queued call start once this call's write is queued for its group commit (MCP server). */
+  yieldTurn?: () => void;
 }
 
 /** One tool: the single source of truth for MCP, the CLI and help. */
