@@ -5,6 +5,8 @@
  * dying disk would; `dir:N` does the same for the next N directory fsyncs of the journal directory
  * (rotation, tail cut, reaping). Several entries are separated by commas. Unset (always, outside
  * tests) it does nothing. It is not a mock: the real file operations run, only the sync reports failure.
+ * `ZPM_TEST_SLOW_SYNC_MS=N` makes every journal sync wait N ms before the real `fdatasync` (a slow disk),
+ * so that a test can tell an answer sent before its sync from one sent after it.
  *
  * @module
  */
@@ -13,7 +15,9 @@
 export type SyncFault = "journal" | "dir";
 
 const remaining = new Map<SyncFault, number>();
+let slowSyncMs = 0;
 try {
+  slowSyncMs = Math.min(Number(Deno.env.get("ZPM_TEST_SLOW_SYNC_MS") ?? 0) || 0, 10_000);
   for (const part of (Deno.env.get("ZPM_TEST_FAIL_SYNC") ?? "").split(",")) {
     const m = /^(journal|dir):(\d+)$/.exec(part.trim());
     if (m) remaining.set(m[1] as SyncFault, Number(m[2]));
@@ -31,4 +35,9 @@ export function checkInjectedSyncFault(kind: SyncFault, path: string): void {
   if (n <= 0) return;
   remaining.set(kind, n - 1);
   throw new Error(`Input/output error (os error 5) syncing ${path} [injected by ZPM_TEST_FAIL_SYNC=${kind}]`);
+}
+
+/** Wait as long as `ZPM_TEST_SLOW_SYNC_MS` says (nothing, outside tests); call it right before a journal sync. */
+export async function injectedSyncDelay(): Promise<void> {
+  if (slowSyncMs > 0) await new Promise((r) => setTimeout(r, slowSyncMs));
 }

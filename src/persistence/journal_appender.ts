@@ -8,7 +8,7 @@
  */
 import { errText, JournalWriteError } from "../io/files.ts";
 import { openChecked, UnsafePathError } from "../io/safe_files.ts";
-import { checkInjectedSyncFault } from "./fault_injection.ts";
+import { checkInjectedSyncFault, injectedSyncDelay } from "./fault_injection.ts";
 
 const NL = 0x0a;
 
@@ -75,6 +75,7 @@ export class JournalAppender {
   /** fdatasync everything written so far. A failure is never retried: see {@link failed}. */
   async sync(): Promise<void> {
     checkInjectedSyncFault("journal", this.path);
+    await injectedSyncDelay();
     await this.file.syncData();
   }
 

@@ -21,7 +21,8 @@ Deno.test({
   async fn() {
     const dir = await tempProject();
     const traceFile = `${dir}/trace.txt`;
-    const srv = await TracedServer.start(dir, traceFile);
+    // A slow disk (each sync waits 20 ms first): an answer sent before its sync could not hide in timing.
+    const srv = await TracedServer.start(dir, traceFile, { ZPM_TEST_SLOW_SYNC_MS: "20" });
     let ids: number[];
     try {
       await srv.tool("remember_fact", { fact: "warm(up)" }); // the engine's first write, not timed

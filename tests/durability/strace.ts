@@ -66,7 +66,12 @@ export class TracedServer {
     this.writer = child.stdin.getWriter();
   }
 
-  static async start(dir: string, traceFile: string): Promise<TracedServer> {
+  /** Start `zpm serve` in `dir` under strace, writing the trace to `traceFile`, with `extraEnv` set. */
+  static async start(
+    dir: string,
+    traceFile: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<TracedServer> {
     const { cmd, args } = zpmCommand(["serve"]);
     const child = new Deno.Command("strace", {
       args: [
@@ -82,7 +87,7 @@ export class TracedServer {
         ...args,
       ],
       cwd: dir,
-      env: env(dir),
+      env: env(dir, extraEnv),
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
