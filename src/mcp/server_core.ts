@@ -68,6 +68,9 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
   );
   const listing = TOOLS.map(toolListing);
   let running = 0;
+  // Answers leave in the order the calls arrived, as upstream's one-at-a-time server sends them; with
+  // group commit a read may be ready before the write ahead of it, which waits for its sync.
+  let lastAnswer = Promise.resolve();
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
   server.setRequestHandler(
     CallToolRequestSchema,
@@ -86,6 +89,9 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
         );
       }
       running++;
+      const previous = lastAnswer;
+      let release = () => {};
+      lastAnswer = new Promise<void>((resolve) => release = resolve);
       try {
         // One call at a time across all sessions: the engine and the journal see calls in arrival order.
         const progress = progressSender(req.params._meta?.progressToken, extra.sendNotification);
@@ -103,6 +109,8 @@ export function createServer(shared: ServerShared, opts: SessionOptions = {}): S
           ...(structuredContent ? { structuredContent } : {}),
         };
       } finally {
+        await previous;
+        release();
         running--;
       }
     },
