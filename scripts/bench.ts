@@ -630,6 +630,18 @@ const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
       await mcp.call("remember_fact", { fact: `item(e${i}, item, 'value ${i}')` });
     }
     const ourWrites = items / ((performance.now() - t0) / 1000);
+    // The same writes pipelined (100 in flight) into a fresh project: each still acknowledged after its fdatasync.
+    const pipedMcp = await serve(await tempProject());
+    const tp = performance.now();
+    for (let start = 0; start < items; start += 100) {
+      const batch = Array.from(
+        { length: Math.min(100, items - start) },
+        (_, k) => pipedMcp.call("remember_fact", { fact: `item(e${start + k}, item, 'value ${start + k}')` }),
+      );
+      if ((await Promise.all(batch)).some((r) => r.isError)) throw new Error("a pipelined write failed");
+    }
+    const ourPiped = items / ((performance.now() - tp) / 1000);
+    await pipedMcp.close();
     const t1 = performance.now();
     for (let i = 0; i < items; i++) {
       const r = await peer.call("create_entities", {
@@ -663,6 +675,13 @@ const PEER = "npm:@modelcontextprotocol/server-memory@2026.8.31";
       ourWrites,
       pw,
       "fdatasync per write",
+    );
+    value(
+      `zpm remember_fact (durable, pipelined), ${items / 1000}k items`,
+      "writes/s",
+      ourPiped,
+      pw,
+      "100 in flight, group commit",
     );
     const pl = value(`peer server-memory: search_nodes, ${lookups} lookups`, "lookups/s", peerLookups);
     value(`zpm query_logic, ${lookups} lookups`, "lookups/s", ourLookups, pl);
