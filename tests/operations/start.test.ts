@@ -5,7 +5,8 @@
  * writes a .gitignore that covers every memory's journal files.
  */
 import { match, ok, strictEqual } from "node:assert/strict";
-import { isolatedEnv, McpClient, runZpm, tempProject } from "../helpers/zpm.ts";
+import { isolatedEnv, McpClient, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
+import { readLines } from "../../src/io/lines.ts";
 
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
@@ -65,6 +66,59 @@ Deno.test("zpm init writes a .gitignore covering every memory's journal, lock, a
   await runZpm(["list-memories"], { cwd: dir });
   strictEqual(await Deno.readTextFile(`${dir}/.zpm/.gitignore`), gi, "an old .gitignore is upgraded");
 });
+
+Deno.test({
+  name:
+    "serve started by hand in a terminal says once that it waits for an MCP client; a client's pipe hears nothing",
+  // `script` (util-linux) gives the server a terminal as stdin, as a shell would.
+  ignore: !hasScript(),
+  fn: async () => {
+    const dir = await tempProject();
+    const { cmd, args } = zpmCommand(["serve"]);
+    const line = [cmd, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const child = new Deno.Command("script", {
+      args: ["-qec", line, "/dev/null"],
+      cwd: dir,
+      env: isolatedEnv(dir),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let seen = "";
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const writer = child.stdin.getWriter();
+    for await (const l of readLines(child.stdout)) {
+      seen += l + "\n";
+      if (l.includes("waiting for an MCP client")) {
+        await writer.write(new TextEncoder().encode("\x04")); // Ctrl-D: end of input on the terminal
+        await writer.close();
+      }
+    }
+    const status = await child.status;
+    clearTimeout(deadline);
+    await child.stderr.cancel();
+    const waits = seen.split("\n").filter((l) => l.includes("waiting for an MCP client"));
+    strictEqual(waits.length, 1, seen);
+    ok(
+      waits[0].includes(`project ${await Deno.realPath(dir)}`) || waits[0].includes(`project ${dir}`),
+      waits[0],
+    );
+    strictEqual(status.code, 0, seen);
+    // Through a pipe (as from an MCP client) the line is not printed.
+    const mcp = await McpClient.start({ cwd: dir });
+    await mcp.close();
+    ok(!mcp.stderr.includes("waiting for an MCP client"), mcp.stderr);
+  },
+});
+
+function hasScript(): boolean {
+  try {
+    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
 
 function withoutInitCwd(env: Record<string, string>): Record<string, string> {
   const { INIT_CWD: _, ...rest } = env;
