@@ -17,8 +17,8 @@
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { JournalGroup } from "../persistence/journal_store.ts";
 
-/** What a group commit needs from its memory. */
-export interface GroupHost {
+/** What a group commit needs from its memory; `W` describes one write. */
+export interface GroupHost<W> {
   /**
    * Run `fn` holding the store's exclusive lock, caught up with other processes; `behind` holds what
    * was read from the store but not applied yet (the first plan of the group applies it).
@@ -31,50 +31,56 @@ export interface GroupHost {
    * the one lost change was the engine's last plan, which it may be able to undo in place.
    */
   takeBack(count: number, last: boolean): Promise<void>;
+  /**
+   * Plan `writes` in arrival order, each with its change kept applied in the engine, in as few engine
+   * calls as the host can, and write each planned write's transaction with `write` in the same order
+   * (nothing for a write that changed nothing); `behind` must be applied first. One value per write,
+   * which its caller gets after the sync (a write the engine refused has its refusal as its value).
+   * Throwing after a journal write (or from one) fails the group; throwing before any write fails
+   * these writes alone, and then the host must have left the engine as it was.
+   */
+  plan(writes: W[], write: (tx: WriteTx) => number, behind: Transaction[]): Promise<unknown[]>;
 }
-
-/**
- * One write: make the change in the engine and write its transaction with `write` (or nothing, when
- * it changed nothing); `behind` must be applied first (see {@link GroupHost.exclusive}).
- */
-export type PlanWrite<T> = (write: (tx: WriteTx) => number, behind: Transaction[]) => Promise<T>;
 
 /** A transaction for {@link JournalGroup.write}, as a write hands it over. */
 export type WriteTx = Parameters<JournalGroup["write"]>[0];
 
-interface Job {
-  plan: PlanWrite<unknown>;
+interface Job<W> {
+  write: W;
   resolve: (value: unknown) => void;
   reject: (e: unknown) => void;
   value?: unknown;
 }
 
 /** Writes planned since the last sync started, and the promise their answers wait for. */
-interface Batch {
-  jobs: Job[];
+interface Batch<W> {
+  jobs: Job<W>[];
   /** Journal end after the batch's last write. */
   end: number;
   durable: PromiseWithResolvers<void>;
 }
 
+/** The most writes handed to the engine in one planning call. */
+const MAX_PLAN_WRITES = 256;
+
 /** See the module comment. */
-export class GroupCommit {
-  private pending: Job[] = [];
+export class GroupCommit<W> {
+  private pending: Job<W>[] = [];
   private running: Promise<void> | null = null;
   /** Writes are being planned, or the engine rebuilt: reads wait. */
   private busy = false;
   private idle: (() => void)[] = [];
   private lastDurable: Promise<void> = Promise.resolve();
   /** The write planned last: only its change can be undone in the engine in place. */
-  private lastPlanned: Job | null = null;
+  private lastPlanned: Job<W> | null = null;
 
   /** A group commit for the memory behind `host`. */
-  constructor(private readonly host: GroupHost) {}
+  constructor(private readonly host: GroupHost<W>) {}
 
   /** Queue a write; resolves with its value once its transaction is durable, rejects when it is not. */
-  submit<T>(plan: PlanWrite<T>): Promise<T> {
+  submit<T>(write: W): Promise<T> {
     const done = Promise.withResolvers<T>();
-    this.pending.push({ plan, resolve: done.resolve as (v: unknown) => void, reject: done.reject });
+    this.pending.push({ write, resolve: done.resolve as (v: unknown) => void, reject: done.reject });
     this.start();
     return done.promise;
   }
@@ -127,12 +133,12 @@ export class GroupCommit {
 
   private async commitLoop(group: JournalGroup, behind: Transaction[]): Promise<void> {
     let synced = group.start;
-    let inflight: { batch: Batch; sync: Promise<void> } | null = null;
-    let planned: Batch | null = null;
+    let inflight: { batch: Batch<W>; sync: Promise<void> } | null = null;
+    let planned: Batch<W> | null = null;
     try {
       while (this.pending.length > 0 || inflight) {
         planned = this.newBatch(group.end);
-        await this.planAll(group, planned, behind);
+        await this.planPending(group, planned, behind);
         behind = [];
         if (inflight) {
           await inflight.sync;
@@ -140,12 +146,15 @@ export class GroupCommit {
           this.settle(inflight.batch, null);
           inflight = null;
         }
-        if (planned.end > synced) inflight = { batch: planned, sync: group.sync() };
-        else this.settle(planned, null);
+        if (planned.end > synced) {
+          const sync = group.sync();
+          // It may fail before the loop awaits it (while the next writes are planned): not unhandled.
+          sync.catch(() => {});
+          inflight = { batch: planned, sync };
+        } else this.settle(planned, null);
         planned = null;
       }
     } catch (e) {
-      inflight?.sync.catch(() => {});
       const error = await group.failed(e, synced);
       const lost = [...inflight?.batch.jobs ?? [], ...planned?.jobs ?? []];
       if (inflight) this.settle(inflight.batch, error);
@@ -158,45 +167,55 @@ export class GroupCommit {
   }
 
   /** An empty batch starting at `end`; answers from now on wait for its sync. */
-  private newBatch(end: number): Batch {
-    const batch: Batch = { jobs: [], end, durable: Promise.withResolvers<void>() };
+  private newBatch(end: number): Batch<W> {
+    const batch: Batch<W> = { jobs: [], end, durable: Promise.withResolvers<void>() };
     batch.durable.promise.catch(() => {}); // an answer that waited on it reports the failure itself
     this.lastDurable = batch.durable.promise;
     return batch;
   }
 
-  /** Plan every pending write (in arrival order) into `batch`; a failed journal write throws. */
-  private async planAll(group: JournalGroup, batch: Batch, behind: Transaction[]): Promise<void> {
+  /**
+   * Plan the pending writes (in arrival order, at most {@link MAX_PLAN_WRITES}: the first answers need
+   * not wait for the planning of all) into `batch`; a failed journal write throws.
+   */
+  private async planPending(group: JournalGroup, batch: Batch<W>, behind: Transaction[]): Promise<void> {
     this.setBusy(true);
     let writeError: unknown = null;
+    let wrote = false;
     const write = (tx: WriteTx) => {
       try {
+        wrote = true;
         return batch.end = group.write(tx);
       } catch (e) {
         writeError = e;
         throw e;
       }
     };
-    while (this.pending.length > 0) {
-      const job = this.pending.shift()!;
-      batch.jobs.push(job);
-      this.lastPlanned = job;
+    if (this.pending.length > 0) {
+      const jobs = this.pending.splice(0, MAX_PLAN_WRITES);
+      batch.jobs.push(...jobs);
+      this.lastPlanned = jobs[jobs.length - 1];
+      wrote = false;
+      let values: unknown[];
       try {
-        job.value = await job.plan(write, behind);
+        values = await this.host.plan(jobs.map((j) => j.write), write, behind);
       } catch (e) {
-        // A failed journal write fails the group (reads stay out until the rebuild); any other
-        // failure happened before this write wrote anything: only it fails.
+        // A failed journal write, or a failure after these writes wrote something, fails the group
+        // (reads stay out until the rebuild); otherwise nothing of them was applied: only they fail.
         if (writeError !== null) throw writeError;
-        batch.jobs.pop();
-        job.reject(e);
+        if (wrote) throw e;
+        batch.jobs.splice(batch.jobs.length - jobs.length);
+        for (const job of jobs) job.reject(e);
+        this.setBusy(false);
+        return;
       }
-      behind = [];
+      jobs.forEach((job, i) => job.value = values[i]);
     }
     this.setBusy(false);
   }
 
   /** Answer every write of `batch`: with its value, or with `error` (nothing of it was saved). */
-  private settle(batch: Batch, error: Error | null): void {
+  private settle(batch: Batch<W>, error: Error | null): void {
     if (error) {
       batch.durable.reject(error);
       for (const job of batch.jobs) job.reject(error);

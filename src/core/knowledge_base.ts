@@ -25,7 +25,7 @@ import { deadlineFor } from "./limits.ts";
 import { applyTransactions, countDumpedClauses, loadUserFiles } from "./loading.ts";
 import { restoreSnapshot, saveSnapshot, type SnapshotHost } from "./snapshot_ops.ts";
 import { type ProgressListener, type ProgressSlot, tracked } from "./progress.ts";
-import { planApplied, undoPlanned } from "./planned_write.ts";
+import { type GroupWrite, planApplied, planAppliedMany, undoPlanned } from "./planned_write.ts";
 import { GroupCommit, type WriteTx } from "./group_commit.ts";
 
 /** A memory's engine plus its persistence. */
@@ -44,7 +44,7 @@ export class KnowledgeBase {
   private readonly activity: ProgressSlot = { progress: null };
   private readonly snapshotHost: SnapshotHost;
   /** Group commit of writes (servers on a file store), or null: every write commits on its own. */
-  private readonly group: GroupCommit | null;
+  private readonly group: GroupCommit<GroupWrite> | null;
 
   private constructor(readonly opts: KnowledgeBaseOptions) {
     const store = opts.store ?? new FileJournalStore(opts.dataDir, opts.snapshotDir);
@@ -197,7 +197,7 @@ export class KnowledgeBase {
     if (this.status === "degraded") return await this.mutateInMemory(op, args);
     try {
       if (this.group) {
-        const queued = this.group.submit((write, behind) => this.planInto(write, op, args, behind));
+        const queued = this.group.submit<MutationResult<OpReply<Op>>>({ op, args } as GroupWrite);
         onQueued?.();
         return await queued.catch((e) =>
           Promise.reject(e instanceof JournalWriteError ? this.replica.commitError(e) : e)
@@ -240,8 +240,8 @@ export class KnowledgeBase {
   }
 
   /** Writes of a server go through a group commit on the store's exclusive lock. */
-  private groupCommit(open: NonNullable<JournalStore["openGroup"]>): GroupCommit {
-    return new GroupCommit({
+  private groupCommit(open: NonNullable<JournalStore["openGroup"]>): GroupCommit<GroupWrite> {
+    return new GroupCommit<GroupWrite>({
       exclusive: (fn) =>
         this.replica.store.withLock(true, async () => {
           const behind: Transaction[] = [];
@@ -249,6 +249,7 @@ export class KnowledgeBase {
           await fn(behind);
         }),
       openGroup: open,
+      plan: (writes, write, behind) => this.planGroup(writes, write, behind),
       takeBack: async (count, last) => {
         if (last) {
           this.replica.unwritten();
@@ -262,17 +263,29 @@ export class KnowledgeBase {
     });
   }
 
-  /** One write of a group: plan it with its change applied, and write its transaction (if any). */
-  private async planInto<Op extends PlannedOp>(
+  /**
+   * Writes of a group: plan them with their changes applied (one engine call), then write each one's
+   * transaction (if it has one) in order.
+   */
+  private async planGroup(
+    writes: GroupWrite[],
     write: (tx: WriteTx) => number,
-    op: Op,
-    args: OpArgs<Op>,
     behind: Transaction[],
-  ): Promise<MutationResult<OpReply<Op>>> {
-    const reply = await this.planApplied(op, args, true, behind);
-    if (!reply.ok || reply.value.records.length === 0) return { reply, records: [] };
-    await this.replica.written(write, reply.value.records);
-    return { reply, records: reply.value.records };
+  ): Promise<MutationResult[]> {
+    const replies = await planAppliedMany(this.supervisor, writes, {
+      locked: true,
+      behind,
+      deadline: (w) => deadlineFor(this.opts.limits, w.op, w.args),
+      apply: (txs) => this.apply(txs),
+      rebuild: () => this.reload(false, undefined, () => this.replica.boot(false)),
+    });
+    const results: MutationResult[] = [];
+    for (const reply of replies) {
+      const records = reply.ok ? reply.value.records : [];
+      if (records.length > 0) await this.replica.written(write, records);
+      results.push({ reply, records });
+    }
+    return results;
   }
 
   private planApplied<Op extends PlannedOp>(

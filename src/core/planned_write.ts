@@ -5,10 +5,13 @@
  *
  * @module
  */
-import type { OpArgs, OpReply, PlannedOp } from "../engine/ops.ts";
+import type { OpArgs, OpReply, Planned, PlannedOp } from "../engine/ops.ts";
 import type { EngineReply } from "../engine/types.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { EngineSupervisor } from "./engine_supervisor.ts";
+
+/** Time a group of writes planned together gets beyond its longest single deadline. */
+const BATCH_GRACE_MS = 1000;
 
 /** A catch-up larger than this (clause text) is applied in calls of its own first. */
 const INLINE_CATCH_UP_BYTES = 1 << 20;
@@ -32,11 +35,7 @@ export async function planApplied<Op extends PlannedOp>(
   args: OpArgs<Op>,
   o: PlanOptions,
 ): Promise<EngineReply<OpReply<Op>>> {
-  let flat = o.behind.flatMap((t) => t.records.flatMap((r) => [r.op, r.clause]));
-  if (flat.reduce((n, s) => n + s.length, 0) > INLINE_CATCH_UP_BYTES) {
-    await o.apply(o.behind);
-    flat = [];
-  }
+  const flat = await catchUpArgs(o);
   const r = await supervisor.call(
     "apply_plan",
     [flat.length / 2, ...flat, op, ...args],
@@ -45,6 +44,56 @@ export async function planApplied<Op extends PlannedOp>(
   );
   // apply_plan replies what `op` itself replies.
   return r as EngineReply<OpReply<Op>>;
+}
+
+/** One write of a group commit: a planned operation and its arguments. */
+export interface GroupWrite {
+  op: PlannedOp;
+  args: OpArgs<PlannedOp>;
+}
+
+/** How {@link planAppliedMany} runs: as {@link PlanOptions}, with a deadline per write. */
+export interface ManyPlanOptions extends Omit<PlanOptions, "timeoutMs"> {
+  /** One write's deadline. */
+  deadline: (w: GroupWrite) => number;
+  /** Start the engine again from the store (the exclusive lock is held). */
+  rebuild: () => Promise<void>;
+}
+
+/**
+ * Apply `o.behind`, then plan every write in order with its change kept applied: one engine call
+ * (`apply_plans`), one reply per write as {@link planApplied} gives it. When that call fails as a whole
+ * (a timeout or crash, after which the supervisor started the engine again from the store, or an
+ * answer that does not fit), the engine is started from the store and each write is planned on its
+ * own, so that only the write that failed fails.
+ */
+export async function planAppliedMany(
+  supervisor: EngineSupervisor,
+  writes: GroupWrite[],
+  o: ManyPlanOptions,
+): Promise<EngineReply<Planned<unknown>>[]> {
+  const one = (w: GroupWrite, behind: Transaction[]) =>
+    planApplied(supervisor, w.op, w.args, { ...o, behind, timeoutMs: o.deadline(w) });
+  if (writes.length === 1) return [await one(writes[0], o.behind)];
+  const flat = await catchUpArgs(o);
+  const plans = writes.flatMap((w) => [w.op, w.args.length, ...w.args]);
+  // The longest single deadline: a group that passes it is planned again write by write, each with
+  // its own deadline, so one runaway write cannot hold the others for the sum of theirs.
+  const deadline = Math.max(...writes.map(o.deadline)) + BATCH_GRACE_MS;
+  const r = await supervisor.call("apply_plans", [flat.length / 2, ...flat, ...plans], deadline, o.locked);
+  if (r.ok && r.value.length === writes.length) return r.value;
+  if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) await o.rebuild();
+  const replies = [];
+  for (const w of writes) replies.push(await one(w, []));
+  return replies;
+}
+
+/** `o.behind` as `apply_plan` arguments (op, clause pairs); a large one is applied on its own first. */
+async function catchUpArgs(o: PlanOptions | ManyPlanOptions): Promise<string[]> {
+  const flat = o.behind.flatMap((t) => t.records.flatMap((r) => [r.op, r.clause]));
+  if (flat.reduce((n, s) => n + s.length, 0) <= INLINE_CATCH_UP_BYTES) return flat;
+  await o.apply(o.behind);
+  return [];
 }
 
 /** Take back the last {@link planApplied} change in the engine; false when it cannot be done exactly there. */

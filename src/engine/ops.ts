@@ -3,7 +3,7 @@
  * (src/engine/prolog/*.pl) with the argument tuple it takes and the JSON value it replies with.
  * `Engine.call`, `KnowledgeBase.read` and `KnowledgeBase.mutate` are typed by this table.
  */
-import type { PlannedRecord } from "./types.ts";
+import type { EngineReply, PlannedRecord } from "./types.ts";
 
 /** Reply of a planned mutation: the tool-level result and the journal records the plan emitted. */
 export interface Planned<R> {
@@ -123,6 +123,15 @@ export interface Ops {
    * a durable write is one engine call. Until the records are committed, `undo_plan` takes it back.
    */
   apply_plan: { args: [count: number, ...rest: (string | number)[]]; reply: Planned<unknown> };
+  /**
+   * `apply_plan` for several writes in one call (a group commit's pending writes): `count` journal
+   * records, then per write its op, the number of its arguments and the arguments. One reply per write,
+   * as its own `apply_plan` would have replied; each planned write's change stays applied.
+   */
+  apply_plans: {
+    args: [count: number, ...rest: (string | number)[]];
+    reply: EngineReply<Planned<unknown>>[];
+  };
   /** Take back the last `apply_plan`; false (nothing changed) when it cannot be undone exactly. */
   undo_plan: { args: []; reply: boolean };
   references: { args: [functor: string, arity: number, memory: string]; reply: References };

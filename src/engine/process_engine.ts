@@ -138,7 +138,14 @@ export class ProcessEngine implements Engine {
     const reply = new Promise<EngineReply<OpReply<Op>>>((resolve) =>
       this.pending.set(id, resolve as (r: EngineReply) => void)
     );
-    await this.writer.write(new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n"));
+    try {
+      await this.writer.write(new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n"));
+    } catch {
+      // The child died and its exit has not been noticed yet (a broken pipe): the same as dying in the call.
+      this.pending.delete(id);
+      this.kill();
+      return { ok: false, kind: "crash", error: "the engine process died during the call" };
+    }
     if (!timeoutMs) return await reply;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<EngineReply<OpReply<Op>>>((resolve) => {

@@ -19,10 +19,21 @@ op_(dump, [], V) :- t_dump(V).
 op_(load_snapshot, [T], V) :- t_load_snapshot(T, V).
 op_(apply_plan, [K|Rest], V) :-                     % K journal records first (a writer's catch-up)
     N is 2 * K, length(Recs, N), append(Recs, [Op0|Args], Rest), apply_all(Recs, 0, _, 0, _),
-    atom_string(Op, Op0), Op \== apply_plan, apply_plan(Op, Args, V).
+    atom_string(Op, Op0), \+ memberchk(Op, [apply_plan, apply_plans]), apply_plan(Op, Args, V).
+op_(apply_plans, [K|Rest], arr(Rs)) :-              % K journal records, then Op, N, N arguments per write
+    N is 2 * K, length(Recs, N), append(Recs, Plans, Rest), apply_all(Recs, 0, _, 0, _),
+    plan_each(Plans, Rs).
 op_(undo_plan, [], bool(Done)) :- undo_plan(Done).
 op_(canon, [T], str(S)) :- parse_one(T, X, _), canon(X, S).
 op_(kb_bytes, [], num(U)) :- kb_bytes(U).
+
+% plan_each(+[Op, N, Arg1, …, ArgN, …], -Replies): each write planned as its own apply_plan (its change
+% kept applied, or nothing of it when it is refused), with the reply that call would have given.
+plan_each([], []).
+plan_each([Op0, NA|Rest], [R|Rs]) :-
+    integer(NA), length(Args, NA), append(Args, More, Rest),
+    catch(run_op(apply_plan, [0, Op0|Args], R), E, error_reply(E, R)),
+    plan_each(More, Rs).
 
 % apply_all(+[Op, Text, Op, Text, …]): replay records; a record that matches nothing is counted.
 apply_all([], N, N, M, M).
