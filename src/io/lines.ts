@@ -19,6 +19,31 @@ export async function* readLines(
 }
 
 /**
+ * `readLines` over blocking reads: `read` fills the buffer it is given and returns the number of bytes,
+ * or null at the end (as `Deno.FsFile.readSync`). Yields each "\n"-terminated line, then any final
+ * unterminated text.
+ */
+export function* readLinesSync(read: (buf: Uint8Array) => number | null): Generator<string> {
+  const buf = new Uint8Array(1 << 16);
+  const decoder = new TextDecoder();
+  let parts: string[] = [];
+  for (;;) {
+    const n = read(buf);
+    if (n === null) break;
+    let from = 0;
+    for (let i = buf.indexOf(10, 0); i >= 0 && i < n; i = buf.indexOf(10, from)) {
+      parts.push(decoder.decode(buf.subarray(from, i)));
+      yield parts.join("");
+      parts = [];
+      from = i + 1;
+    }
+    if (from < n) parts.push(decoder.decode(buf.subarray(from, n), { stream: true }));
+  }
+  const rest = parts.join("") + decoder.decode();
+  if (rest.length > 0) yield rest;
+}
+
+/**
  * The lines of a whole text, by the same rule as `readLines`: each "\n"-terminated line (without the
  * newline), then any final unterminated text; so "a\nb\n" and "a\nb" both give ["a", "b"] and "" gives [].
  */
