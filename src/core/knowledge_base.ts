@@ -264,27 +264,27 @@ export class KnowledgeBase {
   }
 
   /**
-   * Writes of a group: plan them with their changes applied (one engine call), then write each one's
-   * transaction (if it has one) in order.
+   * Writes of a group: plan them with their changes applied (together where they can be), writing each
+   * one's transaction (if it has one) in order as soon as it is planned.
    */
   private async planGroup(
     writes: GroupWrite[],
     write: (tx: WriteTx) => number,
     behind: Transaction[],
   ): Promise<MutationResult[]> {
-    const replies = await planAppliedMany(this.supervisor, writes, {
+    const results: MutationResult[] = [];
+    const options = {
       locked: true,
       behind,
-      deadline: (w) => deadlineFor(this.opts.limits, w.op, w.args),
-      apply: (txs) => this.apply(txs),
+      deadline: (w: GroupWrite) => deadlineFor(this.opts.limits, w.op, w.args),
+      apply: (txs: Transaction[]) => this.apply(txs),
       rebuild: () => this.reload(false, undefined, () => this.replica.boot(false)),
-    });
-    const results: MutationResult[] = [];
-    for (const reply of replies) {
+    };
+    await planAppliedMany(this.supervisor, writes, options, async (reply) => {
       const records = reply.ok ? reply.value.records : [];
       if (records.length > 0) await this.replica.written(write, records);
       results.push({ reply, records });
-    }
+    });
     return results;
   }
 

@@ -56,6 +56,11 @@ export function limitsFromEnv(overrides: Partial<Limits> = {}): Limits {
 
 /** Operations whose work is bounded by the size of their text (parsing and asserting, no user goals). */
 const BULK_OPS = new Set(["remember_many", "import_read"]);
+/** Whether `op` is a bulk operation: its work is bounded by the size of its text. */
+export function isBulkOp(op: string): boolean {
+  return BULK_OPS.has(op);
+}
+
 /** Extra deadline per KiB of text for a bulk operation (a hang bound; 100k facts parse in about 2 s). */
 const BULK_MS_PER_KIB = 40;
 
@@ -64,7 +69,7 @@ const BULK_MS_PER_KIB = 40;
  * import) by the size of its text, so a large load is not cut off by the deadline meant for queries.
  */
 export function deadlineFor(limits: Limits, op: string, args: readonly unknown[]): number {
-  if (!BULK_OPS.has(op)) return limits.timeoutMs;
+  if (!isBulkOp(op)) return limits.timeoutMs;
   let chars = 0;
   for (const a of args) if (typeof a === "string") chars += a.length;
   return Math.min(MAX_TIMEOUT_MS, limits.timeoutMs + Math.ceil(chars / 1024) * BULK_MS_PER_KIB);

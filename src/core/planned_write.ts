@@ -9,9 +9,7 @@ import type { OpArgs, OpReply, Planned, PlannedOp } from "../engine/ops.ts";
 import type { EngineReply } from "../engine/types.ts";
 import type { Transaction } from "../persistence/journal_format.ts";
 import type { EngineSupervisor } from "./engine_supervisor.ts";
-
-/** Time a group of writes planned together gets beyond its longest single deadline. */
-const BATCH_GRACE_MS = 1000;
+import { isBulkOp } from "./limits.ts";
 
 /** A catch-up larger than this (clause text) is applied in calls of its own first. */
 const INLINE_CATCH_UP_BYTES = 1 << 20;
@@ -61,31 +59,54 @@ export interface ManyPlanOptions extends Omit<PlanOptions, "timeoutMs"> {
 }
 
 /**
- * Apply `o.behind`, then plan every write in order with its change kept applied: one engine call
- * (`apply_plans`), one reply per write as {@link planApplied} gives it. When that call fails as a whole
- * (a timeout or crash, after which the supervisor started the engine again from the store, or an
- * answer that does not fit), the engine is started from the store and each write is planned on its
- * own, so that only the write that failed fails.
+ * Apply `o.behind`, then plan every write in order with its change kept applied, handing each reply
+ * (as {@link planApplied} gives it) to `planned`, which writes its transaction, before anything after
+ * it runs. Consecutive writes go to the engine in one call (`apply_plans`); a bulk write (its work
+ * bounded by its size) goes alone. When a call for several fails as a whole (a timeout or crash, after
+ * which the supervisor started the engine again from the store, or an answer that does not fit), the
+ * engine is started from the store and those writes are planned one by one, so that only a write that
+ * fails on its own fails.
  */
 export async function planAppliedMany(
   supervisor: EngineSupervisor,
   writes: GroupWrite[],
   o: ManyPlanOptions,
-): Promise<EngineReply<Planned<unknown>>[]> {
+  planned: (reply: EngineReply<Planned<unknown>>) => Promise<void>,
+): Promise<void> {
+  let behind = o.behind;
+  for (let i = 0; i < writes.length;) {
+    let j = i + 1;
+    if (!isBulkOp(writes[i].op)) { while (j < writes.length && !isBulkOp(writes[j].op)) j++; }
+    await planRun(supervisor, writes.slice(i, j), { ...o, behind }, planned);
+    behind = [];
+    i = j;
+  }
+}
+
+/** One engine call for `writes` (see {@link planAppliedMany}). */
+async function planRun(
+  supervisor: EngineSupervisor,
+  writes: GroupWrite[],
+  o: ManyPlanOptions,
+  planned: (reply: EngineReply<Planned<unknown>>) => Promise<void>,
+): Promise<void> {
   const one = (w: GroupWrite, behind: Transaction[]) =>
     planApplied(supervisor, w.op, w.args, { ...o, behind, timeoutMs: o.deadline(w) });
-  if (writes.length === 1) return [await one(writes[0], o.behind)];
+  if (writes.length === 1) return await planned(await one(writes[0], o.behind));
   const flat = await catchUpArgs(o);
   const plans = writes.flatMap((w) => [w.op, w.args.length, ...w.args]);
-  // The longest single deadline: a group that passes it is planned again write by write, each with
-  // its own deadline, so one runaway write cannot hold the others for the sum of theirs.
-  const deadline = Math.max(...writes.map(o.deadline)) + BATCH_GRACE_MS;
+  // The longest single deadline: writes that pass it together are planned again one by one, each with
+  // its own deadline. So one runaway write cannot hold the others for the sum of theirs, and a write
+  // fails on time exactly when it would alone.
+  const deadline = Math.max(...writes.map(o.deadline));
   const r = await supervisor.call("apply_plans", [flat.length / 2, ...flat, ...plans], deadline, o.locked);
-  if (r.ok && r.value.length === writes.length) return r.value;
+  if (r.ok && r.value.length === writes.length) {
+    for (const reply of r.value) await planned(reply);
+    return;
+  }
   if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) await o.rebuild();
-  const replies = [];
-  for (const w of writes) replies.push(await one(w, []));
-  return replies;
+  // Each written before the next is planned: a rebuild after a later failure keeps it.
+  for (const w of writes) await planned(await one(w, []));
 }
 
 /** `o.behind` as `apply_plan` arguments (op, clause pairs); a large one is applied on its own first. */

@@ -130,16 +130,25 @@ function mixedCalls(): { name: string; args: Record<string, string> }[] {
   return calls;
 }
 
-Deno.test("group commit: writes planned together answer and store exactly as the same writes one at a time", async () => {
-  const state = "findall(X, (member(G, [p(_), p(_, _), h(_), cnt(_), q(_)]), call(G), X = G), L)";
+type Call = { name: string; args: Record<string, unknown> };
+
+/**
+ * Run `calls` pipelined with group commit and one at a time without it, each on a fresh project after
+ * `setup`; both must give the same answers, the same `state`, and the same number of transactions.
+ */
+async function sameAsOneByOne(
+  calls: Call[],
+  state: string,
+  o: { setup?: Call[]; env?: Record<string, string> },
+) {
   const run = async (pipelined: boolean) => {
     const dir = await tempProject();
     const extra: Record<string, string> = pipelined
       ? { ZPM_TEST_SLOW_SYNC_MS: "5" }
       : { ZPM_GROUP_COMMIT: "off" };
-    const mcp = await McpClient.start({ cwd: dir, env: env(dir, extra) });
+    const mcp = await McpClient.start({ cwd: dir, env: env(dir, { ...o.env, ...extra }) });
     try {
-      const calls = mixedCalls();
+      for (const c of o.setup ?? []) strictEqual((await mcp.call(c.name, c.args)).isError, false);
       const results = pipelined
         ? await Promise.all(calls.map((c) => mcp.call(c.name, c.args)))
         : await calls.reduce(
@@ -157,12 +166,41 @@ Deno.test("group commit: writes planned together answer and store exactly as the
   ok(one.answers.some((a) => a.startsWith("error")) && one.answers.some((a) => a.startsWith("ok")));
   deepStrictEqual(together.answers, one.answers, "the same answer to every call");
   strictEqual(together.now, one.now, "the same knowledge");
-  const again = await runZpm(["query-logic", "--goal", state], { cwd: together.dir, env: env(together.dir) });
+  const again = await runZpm(["query-logic", "--goal", state], {
+    cwd: together.dir,
+    env: env(together.dir, o.env),
+  });
   strictEqual(again.stdout.trim(), one.now, "the same knowledge after a restart");
   // The pipelined run wrote fewer fdatasyncs' worth of groups, but one transaction per changing write.
   const txs = (dir: string) =>
     scanJournal(Deno.readFileSync(`${dir}/.zpm/data/journal.wal`)).transactions.length;
   strictEqual(txs(together.dir), txs(one.dir));
+  return one.answers;
+}
+
+Deno.test("group commit: writes planned together answer and store exactly as the same writes one at a time", async () => {
+  const state = "findall(X, (member(G, [p(_), p(_, _), h(_), cnt(_), q(_)]), call(G), X = G), L)";
+  await sameAsOneByOne(mixedCalls(), state, {});
+});
+
+Deno.test("group commit: a write that passes its deadline among writes planned together fails alone, as it would alone", async () => {
+  // Clearing 20,000 facts takes far longer than a 150 ms deadline; a remember_fact takes well under 1 ms.
+  const wide = (k: number) => ({
+    name: "remember_facts",
+    args: { facts: Array.from({ length: 10_000 }, (_, i) => `wide(${k * 10_000 + i})`) },
+  });
+  const calls: Call[] = [];
+  for (let i = 0; i < 40; i++) calls.push({ name: "remember_fact", args: { fact: `x(${i})` } });
+  calls.push({ name: "clear_context", args: { category: "wide(_)" } });
+  for (let i = 40; i < 80; i++) calls.push({ name: "remember_fact", args: { fact: `x(${i})` } });
+  calls.push({ name: "forget_fact", args: { fact: "x(3)" } });
+  const state = "aggregate_all(count, wide(_), W), findall(X, x(X), L)";
+  const answers = await sameAsOneByOne(calls, state, {
+    setup: [wide(0), wide(1)],
+    env: { ZPM_QUERY_TIMEOUT_MS: "150" },
+  });
+  match(answers[40], /^error: .*time limit \(150 ms\) exceeded/);
+  strictEqual(answers.filter((a) => a.startsWith("error")).length, 1, answers.join("\n"));
 });
 
 Deno.test("group commit: an engine killed while writes are planned together fails only what it must; the rest is kept", async () => {

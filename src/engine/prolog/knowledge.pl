@@ -95,8 +95,8 @@ t_clear(Text, obj([removed-num(N), pattern-str(S)])) :-
     dedup_variants(Removed, Distinct),
     forall(member(C, Distinct), drop_links_if_gone(C)).
 
-dedup_variants([], []).
-dedup_variants([X|Xs], [X|Ys]) :- exclude(=@=(X), Xs, Rest), dedup_variants(Rest, Ys).
+% dedup_variants(+Terms, -Distinct): one per variant class, first seen first (O(n log n), see tms.pl).
+dedup_variants(Terms, Distinct) :- keyed_distinct(Terms, Pairs), pairs_values(Pairs, Distinct).
 
 % update(+Old, +New): atomic replace of the first clause matching Old by the fact New.
 t_update(OldText, NewText, obj([found-Found, old-str(SO), new-str(SN)])) :-
