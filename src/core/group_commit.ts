@@ -1,7 +1,8 @@
 /**
  * Group commit for one memory: writes that arrive while an fdatasync is in flight are planned (applied
- * in the engine, their transactions written to the journal) during that sync and made durable together
- * by the next one. Every write is still one journal transaction and is acknowledged only after a sync
+ * in the engine, their transactions written to the journal) during that sync, handed to the host up to
+ * {@link MAX_PLAN_WRITES} at a time so that it can plan them in one engine call, and made durable
+ * together by the next sync. Every write is still one journal transaction and is acknowledged only after a sync
  * that started after its transaction was written. The exclusive lock is held from the first write of a
  * group until the group drains, so no other process reads a transaction before it is durable.
  *
