@@ -78,10 +78,22 @@ export class EngineSupervisor {
     locked = false,
   ): Promise<EngineReply<OpReply<Op>>> {
     if (!locked) await this.settle();
-    const r = await this.engine.call(op, args, timeoutMs);
-    if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
+    let r = await this.engine.call(op, args, timeoutMs);
     const name = this.opts.name;
     const { afterFailure } = this.opts;
+    if (!r.ok && r.notRun && !locked && afterFailure !== "end") {
+      // The engine had stopped while idle and this call never ran: start another and run it there.
+      // (A call under the lock may carry catch-up records the rebuilt engine already holds: it fails.)
+      this.opts.log(`zpm: the engine of memory '${name}' had stopped; starting another`);
+      this.rebuilding = this.opts.rebuild(false).finally(() => (this.rebuilding = null));
+      try {
+        await this.rebuilding;
+        r = await this.engine.call(op, args, timeoutMs);
+      } catch (e) {
+        this.opts.log(`zpm: rebuilding memory '${name}' failed: ${e}`);
+      }
+    }
+    if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
     const oneShotAnswer = { ok: false as const, kind: r.kind, error: `${r.error}; no knowledge was lost` };
     // A one-shot command ends with this answer: no engine is rebuilt for it.
     if (afterFailure === "end") return oneShotAnswer;

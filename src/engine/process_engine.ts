@@ -132,7 +132,9 @@ export class ProcessEngine implements Engine {
     args: OpArgs<Op>,
     timeoutMs = 0,
   ): Promise<EngineReply<OpReply<Op>>> {
-    if (this.dead) return { ok: false, kind: "crash", error: "the engine process is not running" };
+    if (this.dead) {
+      return { ok: false, kind: "crash", error: "the engine process is not running", notRun: true };
+    }
     const id = ++this.seq;
     // The host answers with the reply `op` has in the `Ops` table (JSON from the Prolog side).
     const reply = new Promise<EngineReply<OpReply<Op>>>((resolve) =>
@@ -144,7 +146,12 @@ export class ProcessEngine implements Engine {
       // The child died and its exit has not been noticed yet (a broken pipe): the same as dying in the call.
       this.pending.delete(id);
       this.kill();
-      return { ok: false, kind: "crash", error: "the engine process died during the call" };
+      return {
+        ok: false,
+        kind: "crash",
+        error: "the engine process had stopped before the call",
+        notRun: true,
+      };
     }
     if (!timeoutMs) return await reply;
     let timer: ReturnType<typeof setTimeout> | undefined;

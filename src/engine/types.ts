@@ -4,10 +4,13 @@ import type { OpArgs, OpName, OpReply } from "./ops.ts";
 /** Error classes reported by the engine. */
 export type EngineErrorKind = "syntax" | "limit" | "unsafe" | "exec" | "timeout" | "crash";
 
-/** Reply of one engine operation: its value `V` (see `Ops`), or the error class and message. */
+/**
+ * Reply of one engine operation: its value `V` (see `Ops`), or the error class and message. `notRun`:
+ * the engine had stopped before the call reached it, so nothing of it ran.
+ */
 export type EngineReply<V = unknown> =
   | { ok: true; value: V }
-  | { ok: false; kind: EngineErrorKind; error: string };
+  | { ok: false; kind: EngineErrorKind; error: string; notRun?: true };
 
 /** A journal record as produced by planning. */
 export interface PlannedRecord {

@@ -3,7 +3,7 @@
  * gets an error result well within 3x the deadline (a hang bound), and the next request is answered correctly
  * with all earlier knowledge intact. One server (`--timeout-ms 3000`) serves the whole file.
  */
-import { deepStrictEqual, notStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, match, notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { McpClient, ToolCallResult } from "../helpers/zpm.ts";
 import { tempProject } from "../helpers/zpm.ts";
 import { assertErrMatch, assertOk, cpuTicks, engineHosts, serve, sleep, timed } from "./_helpers.ts";
@@ -405,4 +405,29 @@ Deno.test({
       strictEqual(await mcp.close(), 0);
     }
   },
+});
+
+Deno.test("an engine host that dies while idle is replaced by the next call, which is answered", async () => {
+  const dir = await tempProject();
+  const mcp = await serve(dir);
+  try {
+    assertOk(await mcp.call("remember_fact", { fact: "idle(one)" }), "Asserted: idle(one)");
+    for (let round = 0; round < 2; round++) {
+      const before = await engineHosts(mcp.child.pid);
+      strictEqual(before.length, 1);
+      Deno.kill(before[0], "SIGKILL");
+      // Gone, and the server has had time to notice, before the call is sent: a call sent as the engine
+      // dies may be what killed it, and is answered with an error instead.
+      while (cpuTicks(before[0]) !== null) await sleep(10);
+      await sleep(300);
+      assertOk(await mcp.call("query_logic", { goal: "idle(X)" }), '[{"X":"one"}]');
+      const after = await engineHosts(mcp.child.pid);
+      strictEqual(after.length, 1);
+      notStrictEqual(after[0], before[0], "a new engine host answered");
+    }
+    assertOk(await mcp.call("remember_fact", { fact: "idle(two)" }), "Asserted: idle(two)");
+  } finally {
+    strictEqual(await mcp.close(), 0);
+  }
+  match(mcp.stderr, /had stopped; starting another/);
 });
