@@ -83,7 +83,8 @@ export class EngineSupervisor {
     const { afterFailure } = this.opts;
     if (!r.ok && r.notRun && !locked && afterFailure !== "end") {
       // The engine had stopped while idle and this call never ran: start another and run it there.
-      // (A call under the lock may carry catch-up records the rebuilt engine already holds: it fails.)
+      // (A call under the lock may carry catch-up records the rebuilt engine already holds: its caller
+      // decides, see planApplied.)
       this.opts.log(`zpm: the engine of memory '${name}' had stopped; starting another`);
       this.rebuilding = this.opts.rebuild(false).finally(() => (this.rebuilding = null));
       try {
@@ -108,7 +109,9 @@ export class EngineSupervisor {
     }
     if (afterFailure === "quiet-rebuild") return oneShotAnswer;
     const detail = r.kind === "timeout" ? "" : " (the engine was restarted)";
-    return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost` };
+    // Under the lock `notRun` stays: the caller may run the call again on the engine started from the store.
+    const notRun = r.notRun && locked ? { notRun: true as const } : {};
+    return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost`, ...notRun };
   }
 
   /** Wait for an engine rebuild started after a timeout or crash. */

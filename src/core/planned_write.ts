@@ -34,12 +34,12 @@ export async function planApplied<Op extends PlannedOp>(
   o: PlanOptions,
 ): Promise<EngineReply<OpReply<Op>>> {
   const flat = await catchUpArgs(o);
-  const r = await supervisor.call(
-    "apply_plan",
-    [flat.length / 2, ...flat, op, ...args],
-    o.timeoutMs,
-    o.locked,
-  );
+  let r = await supervisor.call("apply_plan", [flat.length / 2, ...flat, op, ...args], o.timeoutMs, o.locked);
+  if (!r.ok && r.notRun && o.locked) {
+    // The engine had stopped before this write reached it and was started again from the store, which
+    // holds the catch-up records: plan the write alone on the new engine.
+    r = await supervisor.call("apply_plan", [0, op, ...args], o.timeoutMs, o.locked);
+  }
   // apply_plan replies what `op` itself replies.
   return r as EngineReply<OpReply<Op>>;
 }
