@@ -86,13 +86,7 @@ export class EngineSupervisor {
       // (A call under the lock may carry catch-up records the rebuilt engine already holds: its caller
       // decides, see planApplied.)
       this.opts.log(`zpm: the engine of memory '${name}' had stopped; starting another`);
-      this.rebuilding = this.opts.rebuild(false).finally(() => (this.rebuilding = null));
-      try {
-        await this.rebuilding;
-        r = await this.engine.call(op, args, timeoutMs);
-      } catch (e) {
-        this.opts.log(`zpm: rebuilding memory '${name}' failed: ${e}`);
-      }
+      if (await this.rebuildInBackground()) r = await this.engine.call(op, args, timeoutMs);
     }
     if (r.ok || (r.kind !== "timeout" && r.kind !== "crash")) return r;
     const oneShotAnswer = { ok: false as const, kind: r.kind, error: `${r.error}; no knowledge was lost` };
@@ -102,16 +96,25 @@ export class EngineSupervisor {
       this.opts.log(`zpm: ${r.error}; rebuilding the engine of memory '${name}'`);
     }
     if (locked) await this.opts.rebuild(true);
-    else {
-      this.rebuilding = this.opts.rebuild(false)
-        .catch((e) => this.opts.log(`zpm: rebuilding memory '${name}' failed: ${e}`))
-        .finally(() => (this.rebuilding = null));
-    }
+    else this.rebuildInBackground();
     if (afterFailure === "quiet-rebuild") return oneShotAnswer;
     const detail = r.kind === "timeout" ? "" : " (the engine was restarted)";
     // Under the lock `notRun` stays: the caller may run the call again on the engine started from the store.
     const notRun = r.notRun && locked ? { notRun: true as const } : {};
     return { ok: false, kind: r.kind, error: `${r.error}${detail}; no knowledge was lost`, ...notRun };
+  }
+
+  /**
+   * Start the engine again from the store; calls wait for it ({@link settle}). Resolves false (and
+   * logs why) when that failed.
+   */
+  private rebuildInBackground(): Promise<boolean> {
+    const done = this.opts.rebuild(false).then(() => true, (e) => {
+      this.opts.log(`zpm: rebuilding memory '${this.opts.name}' failed: ${e}`);
+      return false;
+    });
+    this.rebuilding = done.then(() => {}).finally(() => (this.rebuilding = null));
+    return done;
   }
 
   /** Wait for an engine rebuild started after a timeout or crash. */

@@ -180,7 +180,8 @@ export class GroupCommit<W> {
    * not wait for the planning of all) into `batch`; a failed journal write throws.
    */
   private async planPending(group: JournalGroup, batch: Batch<W>, behind: Transaction[]): Promise<void> {
-    this.setBusy(true);
+    const jobs = this.pending.splice(0, MAX_PLAN_WRITES);
+    if (jobs.length === 0) return;
     let writeError: unknown = null;
     let wrote = false;
     const write = (tx: WriteTx) => {
@@ -192,25 +193,19 @@ export class GroupCommit<W> {
         throw e;
       }
     };
-    if (this.pending.length > 0) {
-      const jobs = this.pending.splice(0, MAX_PLAN_WRITES);
-      batch.jobs.push(...jobs);
-      this.lastPlanned = jobs[jobs.length - 1];
-      wrote = false;
-      let values: unknown[];
-      try {
-        values = await this.host.plan(jobs.map((j) => j.write), write, behind);
-      } catch (e) {
-        // A failed journal write, or a failure after these writes wrote something, fails the group
-        // (reads stay out until the rebuild); otherwise nothing of them was applied: only they fail.
-        if (writeError !== null) throw writeError;
-        if (wrote) throw e;
-        batch.jobs.splice(batch.jobs.length - jobs.length);
-        for (const job of jobs) job.reject(e);
-        this.setBusy(false);
-        return;
-      }
+    batch.jobs.push(...jobs);
+    this.lastPlanned = jobs[jobs.length - 1];
+    this.setBusy(true);
+    try {
+      const values = await this.host.plan(jobs.map((j) => j.write), write, behind);
       jobs.forEach((job, i) => job.value = values[i]);
+    } catch (e) {
+      // A failed journal write, or a failure after these writes wrote something, fails the group
+      // (reads stay out until the rebuild); otherwise nothing of them was applied: only they fail.
+      if (writeError !== null) throw writeError;
+      if (wrote) throw e;
+      batch.jobs.splice(batch.jobs.length - jobs.length);
+      for (const job of jobs) job.reject(e);
     }
     this.setBusy(false);
   }

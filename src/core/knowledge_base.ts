@@ -62,8 +62,7 @@ export class KnowledgeBase {
       afterFailure: opts.afterFailure ?? "rebuild",
       maxKbBytes: opts.limits.maxKbBytes,
       log: opts.log,
-      rebuild: (locked) =>
-        locked ? this.reload(false, undefined, () => this.replica.boot(false)) : this.rebuild(false),
+      rebuild: (locked) => locked ? this.reloadFromStore() : this.rebuild(false),
     });
     this.group = opts.groupCommit && store.openGroup ? this.groupCommit(store.openGroup.bind(store)) : null;
     this.snapshotHost = {
@@ -278,7 +277,7 @@ export class KnowledgeBase {
       behind,
       deadline: (w: GroupWrite) => deadlineFor(this.opts.limits, w.op, w.args),
       apply: (txs: Transaction[]) => this.apply(txs),
-      rebuild: () => this.reload(false, undefined, () => this.replica.boot(false)),
+      rebuild: () => this.reloadFromStore(),
     };
     await planAppliedMany(this.supervisor, writes, options, async (reply) => {
       const records = reply.ok ? reply.value.records : [];
@@ -303,7 +302,12 @@ export class KnowledgeBase {
     if (await undoPlanned(this.supervisor)) return;
     // Not undoable in place (a retract, whose clause order must come back): rebuild from the store.
     this.opts.log(`zpm: rebuilding memory '${this.opts.name}' to take back a change that was not saved`);
-    await this.reload(false, undefined, () => this.replica.boot(false));
+    await this.reloadFromStore();
+  }
+
+  /** A fresh engine loaded with the user files and what the store holds (the exclusive lock is held). */
+  private reloadFromStore(): Promise<void> {
+    return this.reload(false, undefined, () => this.replica.boot(false));
   }
 
   private async mutateInMemory<Op extends PlannedOp>(

@@ -143,7 +143,7 @@ export class ProcessEngine implements Engine {
     try {
       await this.writer.write(new TextEncoder().encode(JSON.stringify({ id, op, args }) + "\n"));
     } catch {
-      // The child died and its exit has not been noticed yet (a broken pipe): the same as dying in the call.
+      // The child died and its exit has not been noticed yet (a broken pipe): the call never reached it.
       this.pending.delete(id);
       this.kill();
       return {
