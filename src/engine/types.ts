@@ -1,5 +1,6 @@
 /** Types shared by the engine implementations and their callers. */
 import type { OpArgs, OpName, OpReply } from "./ops.ts";
+import type { RecordOp } from "../persistence/journal_format.ts";
 
 /** Error classes reported by the engine. */
 export type EngineErrorKind = "syntax" | "limit" | "unsafe" | "exec" | "timeout" | "crash";
@@ -14,7 +15,7 @@ export type EngineReply<V = unknown> =
 
 /** A journal record as produced by planning. */
 export interface PlannedRecord {
-  op: "assert" | "retract" | "retractall";
+  op: RecordOp;
   clause: string;
 }
 

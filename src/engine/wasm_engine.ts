@@ -48,7 +48,7 @@ async function fromBootState(given?: Uint8Array | null): Promise<Prolog | null> 
   try {
     const swipl = await startSwipl(["-q", "-x", STATE_PATH], state);
     const pl = swipl.prolog as Prolog;
-    if (pl.query("current_predicate(zpm:rpc/3)").once()?.success) return pl;
+    if (pl.query("current_predicate(zpm:rpc/4)").once()?.success) return pl;
   } catch { /* fall through: start from source */ }
   if (given === undefined) await discardBootState();
   return null;
@@ -79,12 +79,27 @@ async function fromSource(keep?: (state: Uint8Array) => void): Promise<Prolog> {
   return pl;
 }
 
-/** What `once()` gives for `zpm:rpc/3`: the bindings, or an error/failure description. */
+/** What `once()` gives for `zpm:rpc/4`: the bindings, or an error/failure description. */
 interface RpcAnswer {
   success?: boolean;
   error?: unknown;
   message?: unknown;
   Reply?: unknown;
+  Blobs?: unknown[];
+}
+
+/** Put the big strings `zpm:rpc/4` returned apart back where their placeholders `{"\u0000": K}` are. */
+function fillBlobs(v: unknown, blobs: string[]): unknown {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = fillBlobs(v[i], blobs);
+    return v;
+  }
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  const k = o["\u0000"];
+  if (typeof k === "number" && Object.keys(o).length === 1) return blobs[k];
+  for (const key of Object.keys(o)) o[key] = fillBlobs(o[key], blobs);
+  return o;
 }
 
 /** A loaded Prolog engine; `rpc` never throws for Prolog-level errors. */
@@ -128,11 +143,13 @@ export class WasmEngine {
   rpc<Op extends OpName>(op: Op, args: OpArgs<Op>): EngineReply<OpReply<Op>> {
     const pl = this.pl;
     const list = args.map((a) => typeof a === "string" ? new pl.String(a) : a);
-    const r = pl.query("zpm:rpc(Op, Args, Reply)", { Op: op, Args: list }).once();
+    const r = pl.query("zpm:rpc(Op, Args, Reply, Blobs)", { Op: op, Args: list }).once();
     if (!r || r.error || !r.success && r.Reply === undefined) {
       return { ok: false, kind: "exec", error: String(r?.message ?? "engine call failed") };
     }
     // The reply JSON has the shape `op` declares in the `Ops` table.
-    return JSON.parse(String(r.Reply)) as EngineReply<OpReply<Op>>;
+    const reply = JSON.parse(String(r.Reply));
+    const blobs = r.Blobs ?? [];
+    return (blobs.length === 0 ? reply : fillBlobs(reply, blobs.map(String))) as EngineReply<OpReply<Op>>;
   }
 }

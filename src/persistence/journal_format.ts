@@ -15,7 +15,9 @@
  * - `ts`: Unix time in seconds (a JSON number).
  * - `records`: non-empty array of `{"op","clause"}`, where `op` is `assert`,
  *   `retract` or `retractall` and `clause` is the clause text without the
- *   final `.`. Records are applied in order; the line is applied all or nothing.
+ *   final `.`, or `op` is `assert_many` and `clause` holds several clauses,
+ *   each ended by `" . "` (a bulk load). Records are applied in order; the
+ *   line is applied all or nothing.
  * - `crc`: CRC-32C (Castagnoli) of the UTF-8 bytes of the line text that
  *   precedes `,"crc":`, i.e. of `{"seq":...,"records":[...]`, as 8 lowercase
  *   hex digits.
@@ -43,8 +45,11 @@
 
 import { crc32c } from "./crc32c.ts";
 
-/** A journal operation, as upstream zpm names it. */
-export type RecordOp = "assert" | "retract" | "retractall";
+/**
+ * A journal operation: upstream zpm's three, and `assert_many` (zpm's own, for bulk loads): its clause
+ * text holds several clauses, each ended by " . ", asserted in order as `assert` records would be.
+ */
+export type RecordOp = "assert" | "retract" | "retractall" | "assert_many";
 
 /** One clause-level change inside a transaction. */
 export interface JournalRecord {
@@ -96,8 +101,10 @@ export interface ScanResult {
   missingFinalNewline: boolean;
 }
 
-/** The operations a record may carry. */
-export const OPS: ReadonlySet<string> = new Set(["assert", "retract", "retractall"]);
+/** The operations a record of ours may carry. */
+export const OPS: ReadonlySet<string> = new Set(["assert", "retract", "retractall", "assert_many"]);
+/** The operations an upstream (Zig zpm) line may carry. */
+const UPSTREAM_OPS: ReadonlySet<string> = new Set(["assert", "retract", "retractall"]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -251,7 +258,7 @@ function parseLine(bytes: Uint8Array, s: number, e: number): LineResult {
   if (typeof o.ts !== "number" || !Number.isSafeInteger(o.ts)) {
     return { kind: "bad", reason: "ts is not an integer" };
   }
-  if (typeof o.op !== "string" || !OPS.has(o.op)) {
+  if (typeof o.op !== "string" || !UPSTREAM_OPS.has(o.op)) {
     return { kind: "bad", reason: `unknown op '${describe(o.op)}'` };
   }
   if (typeof o.clause !== "string") {

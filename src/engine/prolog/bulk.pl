@@ -9,13 +9,13 @@
 % "raw" (an import of an export made with --with-meta, whose zpm_source/2 clauses are the links)
 % asserts every item as it is.
 t_remember_many(Mode, Texts, obj([count-num(N)])) :-
-    check_items(Texts, Mode, 1, Parts, Errs),
+    check_items(Texts, Mode, Parts, Errs),
     (   Errs == [] -> true
     ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
         fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
     ),
     capacity_now,
-    many_assert(Parts, Mode, 0, N).
+    many_assert(Parts, Mode, N).
 
 % capacity_now: the size check of check_capacity, once per batch (kb_bytes walks every predicate, so
 % checking it every 32 items, as single remembers do, made large imports quadratic).
@@ -26,24 +26,111 @@ capacity_now :-
     ;   true
     ).
 
-% check_items(+Texts, +Mode, +I, -Parts, -Errs): each item parsed and checked once; Parts holds
-% Head-Body of the good ones (in order), Errs a message per refused one.
-check_items([], _, _, [], []).
-check_items([T|Ts], Mode, I, Parts, Errs) :-
-    catch(( parse_one(T, C0, _), item_parts(Mode, C0, H, B), Ok = true ), E, true),
-    (   Ok == true -> Parts = [H-B|Parts1], Errs = Errs1
-    ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Parts = Parts1, Errs = [Msg|Errs1]
-    ),
-    I1 is I + 1,
-    check_items(Ts, Mode, I1, Parts1, Errs1).
+% check_items(+Texts, +Mode, -Parts, -Errs): each item parsed and checked once; Parts holds Head-Body
+% of the good ones (in order), Errs a message per refused one. All items are read from one stream
+% when that gives exactly one term per item (read_items/2); otherwise, and for the messages of refused
+% items, each is parsed on its own as remember_fact parses it.
+check_items(Texts, Mode, Parts, Errs) :-
+    (   read_items(Texts, Terms)
+    ->  check_terms(Terms, Mode, 1, none, Parts, Errs)
+    ;   check_texts(Texts, Mode, 1, Parts, Errs)
+    ).
 
-many_assert([], _, N, N).
-many_assert([H-B|Ps], Mode, N0, N) :-
+check_texts([], _, _, [], []).
+check_texts([T|Ts], Mode, I, Parts, Errs) :-
+    catch(( parse_one(T, C0, _), item_parts(Mode, C0, H, B), Ok = true ), E, true),
+    item_result(Ok, E, I, H-B, Parts, Parts1, Errs, Errs1),
+    I1 is I + 1,
+    check_texts(Ts, Mode, I1, Parts1, Errs1).
+
+% check_terms(+Terms, +Mode, +I, +Last, -Parts, -Errs): check_texts for the terms read_items/2 read
+% (Short-T: Short is true when the item's text was too short to nest too deep). The rules of
+% check_head/1 depend only on the name and arity, so a fact of the predicate of the fact before it
+% (Last, a Name/Arity or none) needs no more checks.
+check_terms([], _, _, _, [], []).
+check_terms([Short-C0|Cs], Mode, I, Last0, Parts, Errs) :-
+    catch(( ( Short == true -> true ; check_depth(C0) ),
+            checked_parts(Mode, C0, H, B, Last0, Last), Ok = true ), E, true),
+    ( Ok == true -> true ; Last = Last0 ),
+    item_result(Ok, E, I, H-B, Parts, Parts1, Errs, Errs1),
+    I1 is I + 1,
+    check_terms(Cs, Mode, I1, Last, Parts1, Errs1).
+
+checked_parts(_, C, C, true, N/A, N/A) :- compound(C), compound_name_arity(C, N, A), !.
+checked_parts(Mode, C, H, B, _, Last) :-
+    item_parts(Mode, C, H, B),
+    (   B == true, compound(H) -> compound_name_arity(H, N, A), Last = N/A ; Last = none ).
+
+item_result(Ok, E, I, Part, Parts, Parts1, Errs, Errs1) :-
+    (   Ok == true -> Parts = [Part|Parts1], Errs = Errs1
+    ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Parts = Parts1, Errs = [Msg|Errs1]
+    ).
+
+% read_items(+Texts, -Terms): every item read from one string stream, each ended as parse_text/3 ends
+% it, giving Short-Term per item (Short: the text has at most max_nesting/1 characters, so neither its
+% brackets nor its term can nest deeper). Fails (the caller parses item by item) unless each item
+% gives exactly one term that starts and ends within its own text, and no item holds a NUL or nests
+% too deep for the reader.
+read_items(Texts, Terms) :-
+    max_nesting(Max),
+    item_sources(Texts, Max, Srcs, Lens, Shorts),
+    atomics_to_string(Srcs, All),
+    split_string(All, "\x0\", "", [_]),
+    setup_call_cleanup(open_string(All, In), read_sources(Lens, Shorts, In, 0, Terms), close(In)).
+
+item_sources([], _, [], [], []).
+item_sources([Text|Ts], Max, [Src, End|Srcs], [L|Ls], [Short|Shorts]) :-
+    string_length(Text, L0),
+    (   L0 =< Max -> Short = true ; Short = false, catch(check_nesting(Text), _, fail) ),
+    (   sub_string(Text, _, 1, 0, C), memberchk(C, [" ", "\n", "\t", "\r"])
+    ->  split_string(Text, "", " \t\r\n", [Src])
+    ;   Src = Text
+    ),
+    string_length(Src, L1),
+    (   sub_string(Src, _, 1, 0, ".") -> End = "\n", L is L1 + 1 ; End = " .\n", L is L1 + 3 ),
+    item_sources(Ts, Max, Srcs, Ls, Shorts).
+
+read_sources([], [], In, _, []) :-
+    catch(read_term(In, T, [syntax_errors(error), module(user)]), _, fail),
+    T == end_of_file.
+read_sources([L|Ls], [Short|Shorts], In, Pos0, [Short-T|Ts]) :-
+    catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), _, fail),
+    T \== end_of_file,
+    End is Pos0 + L,
+    stream_position_data(char_count, TP, Start), Start >= Pos0,
+    character_count(In, P), P =< End,
+    read_sources(Ls, Shorts, In, End, Ts).
+
+% many_assert(+Parts, +Mode, -N): assert every clause (and, in "link" mode, its interactive source
+% as add_source/2 would) and emit them as ONE assert_many record: the clauses' canonical texts, each
+% ended by " . ", in the order they were asserted. Taking the batch back is a rebuild of the engine.
+many_assert(Parts, Mode, N) :-
+    (   Mode == "link" -> ensure_dynamic(zpm_source(_, _)) ; true ),
+    with_output_to(string(Text), many_assert(Parts, Mode, none, 0, N)),
+    recordz(zpm_undo, rebuild),
+    (   N > 0 -> recordz(zpm_records, rec(assert_many, Text)) ; true ).
+
+% many_assert(+Parts, +Mode, +LastPI, +N0, -N): LastPI is the predicate of the clause before, already
+% made the user's dynamic predicate (ensure_dynamic/1 once per run of clauses of one predicate).
+many_assert([], _, _, N, N).
+many_assert([H-B|Ps], Mode, PI0, N0, N) :-
     clause_term(H, B, C),
-    emit(assert, C, _),
-    (   Mode == "link", \+ bookkeeping(H) -> add_source(C, interactive) ; true ),
+    functor(H, PN, PA),
+    ( PI0 == PN/PA -> true ; ensure_dynamic(H) ),
+    (   B == true, ground(H), \+ clause(user:H, true) -> New = true ; New = false ),
+    assertz(user:(H :- B)),
+    canon(C, S), write(S), write(' . '),
+    (   Mode == "link", \+ bookkeeping(H), ( New == true -> true ; \+ linked_copy(C) )
+    ->  assertz(user:zpm_source(C, interactive)),
+        write('zpm_source(('), write(S), write('), interactive) . ')
+    ;   true
+    ),
     N1 is N0 + 1,
-    many_assert(Ps, Mode, N1, N).
+    many_assert(Ps, Mode, PN/PA, N1, N).
+
+% linked_copy(+C): C was stored before and already has its interactive source (see add_source/2); a
+% ground fact that was not stored before needs no look (New above).
+linked_copy(C) :- second_copy(C), copy_term(C, C1), clause(user:zpm_source(C1, interactive), true), C1 =@= C, !.
 
 bookkeeping(zpm_source(_, _)).
 bookkeeping(tms_justification(_, _)).

@@ -5,7 +5,7 @@
 
 json_write(obj(Pairs)) :- !, write('{'), json_pairs(Pairs), write('}').
 json_write(arr(Items)) :- !, write('['), json_items(Items), write(']').
-json_write(str(S)) :- !, json_string(S).
+json_write(str(S)) :- !, ( blob_string(S) -> true ; json_string(S) ).
 json_write(num(N)) :- !, ( integer(N) -> write(N) ; json_float(N) ).
 json_write(bool(B)) :- !, write(B).
 json_write(true) :- !, write(true).
@@ -13,6 +13,14 @@ json_write(false) :- !, write(false).
 json_write(null) :- !, write(null).
 json_write(raw(T)) :- !, write(T).
 json_write(X) :- json_string(X).
+
+% blob_string(+S): under rpc/4, a string over 64 KiB goes to the blobs instead of the JSON text.
+blob_string(S) :-
+    string(S), string_length(S, L), L > 65536,
+    nb_current(zpm_blobs, on),
+    aggregate_all(count, recorded(zpm_blobs, _), K),
+    recordz(zpm_blobs, S),
+    format("{\"\\u0000\":~d}", [K]).
 
 json_float(F) :- format(atom(A), "~w", [F]), ( sub_atom(A, _, _, _, 'Inf') ; sub_atom(A, _, _, _, 'NaN') ), !, json_string(A).
 json_float(F) :- format("~w", [F]).
@@ -47,9 +55,13 @@ json_specials("\\\"\x1\\x2\\x3\\x4\\x5\\x6\\x7\\x8\\x9\\xA\\xB\\xC\\xD\\xE\\xF\\
 ctrl_code(C) :- C < 32, !, Hi is C // 16, Lo is C mod 16, format("\\u00~16r~16r", [Hi, Lo]).
 ctrl_code(C) :- put_code(C).
 
+% replace_all(+From-To, +S0, -S): every From (one character) in S0 replaced by To.
 replace_all(From-To, S0, S) :-
-    (   sub_string(S0, _, _, _, From)
-    ->  atomic_list_concat(Parts, From, S0), atomic_list_concat(Parts, To, A), atom_string(A, S)
-    ;   S = S0
+    split_string(S0, From, "", Parts),
+    (   Parts = [_] -> S = S0
+    ;   Parts = [P|Ps], joined(Ps, To, L), atomics_to_string([P|L], S)
     ).
+
+joined([], _, []).
+joined([P|Ps], Sep, [Sep, P|L]) :- joined(Ps, Sep, L).
 

@@ -39,7 +39,7 @@ plan_each([Op0, NA|Rest], [R|Rs]) :-
 apply_all([], N, N, M, M).
 apply_all([Op0, Text|Rest], N0, N, M0, M) :-
     atom_string(Op, Op0),
-    (   memberchk(Op, [assert, retract, retractall]) -> true ; fail_with(exec, "unknown journal op ~q", [Op]) ),
+    (   memberchk(Op, [assert, retract, retractall, assert_many]) -> true ; fail_with(exec, "unknown journal op ~q", [Op]) ),
     apply_text(Op, Text, K),
     (   K > 0 -> N1 is N0 + 1, M1 = M0 ; N1 = N0, M1 is M0 + 1 ),
     apply_all(Rest, N1, N, M1, M).

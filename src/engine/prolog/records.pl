@@ -1,5 +1,5 @@
-% Primitive records (assert, retract, retractall): the only way knowledge changes; journal replay runs
-% the same code.
+% Primitive records (assert, retract, retractall; assert_many for a bulk load): the only way knowledge
+% changes; journal replay runs the same code.
 
 % exec(+Op, +Clause, -Affected)
 exec(assert, C, 1) :-
@@ -51,8 +51,17 @@ user_clause(H, B, Ref, Mode) :-
     ;   H0 = H, B1 = B
     ), !.
 
-% apply_text(+Op, +Text, -N): apply one journal record given as text.
+% apply_text(+Op, +Text, -N): apply one journal record given as text. An assert_many record holds
+% several clauses, each ended by " . ", asserted in order (N of them).
+apply_text(assert_many, Text, N) :- !,
+    setup_call_cleanup(open_string(Text, In), assert_stream(In, 0, N), close(In)).
 apply_text(Op, Text, N) :-
     parse_text(Text, T, _),
     exec(Op, T, N).
+
+assert_stream(In, N0, N) :-
+    read_term(In, T, [syntax_errors(error), module(user)]),
+    (   T == end_of_file -> N = N0
+    ;   exec(assert, T, _), N1 is N0 + 1, assert_stream(In, N1, N)
+    ).
 

@@ -2,16 +2,21 @@
 
 % canon(+Term, -String): quoted text that reads back as a variant of Term, variables named A, B, …;
 % the one rendering of clauses in every answer (a rule reads `Head :- Body`).
-canon(T, S) :-
-    copy_term(T, C),
-    term_variables(C, Vs),
-    name_vars(Vs, 0, Names),
+canon(T, S) :- with_output_to(string(S), write_canon(T)).
+
+% write_canon(+Term): write canon/2's text of Term to the current output.
+write_canon(T) :-
+    (   ground(T) -> C = T, Names = []
+    ;   copy_term(T, C), term_variables(C, Vs), name_vars(Vs, 0, Names)
+    ),
     Opts = [quoted(true), variable_names(Names), spacing(next_argument)],
     (   compound(C), C = (H :- B)
-    ->  (   atom(H), current_op(_, _, H) -> HF = "(~W)" ; HF = "~W" ),
-        atomic_list_concat([HF, " :- ~W"], Fmt),
-        format(string(S), Fmt, [H, [priority(1199)|Opts], B, [priority(1199)|Opts]])
-    ;   format(string(S), "~W", [C, Opts])
+    ->  (   atom(H), current_op(_, _, H)
+        ->  write('('), write_term(H, [priority(1199)|Opts]), write(')')
+        ;   write_term(H, [priority(1199)|Opts])
+        ),
+        write(' :- '), write_term(B, [priority(1199)|Opts])
+    ;   write_term(C, Opts)
     ).
 
 name_vars([], _, []).

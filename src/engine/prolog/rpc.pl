@@ -1,16 +1,30 @@
-% RPC entry point. Everything crosses the JS boundary as text: the host calls zpm:rpc(Op, Args, Reply)
-% with an operation name of the op_/3 table and a list of strings/integers; Reply is always a JSON
-% document (`{"ok":true,"value":…}` or `{"ok":false,"kind":…,"error":…}`); errors become kinds and
+% RPC entry point. Everything crosses the JS boundary as text: the host calls
+% zpm:rpc(Op, Args, Reply, Blobs) with an operation name of the op_/3 table and a list of
+% strings/integers; Reply is always a JSON document (`{"ok":true,"value":…}` or `{"ok":false,"kind":…,"error":…}`); errors become kinds and
 % messages.
 
-rpc(Op, Args, Reply) :-
+% rpc(Op, Args, Reply, Blobs): every string of the reply longer than 64 KiB is written as the
+% placeholder {"\u0000":K} and returned as the K-th (from 0) element of Blobs: the host takes a big
+% text (a bulk load's record, a dump) as it is, without escaping it into the JSON text and parsing it
+% back. Only the reply itself is written so; JSON an operation writes for its own use (query answers)
+% is not.
+rpc(Op, Args, Reply, Blobs) :-
     catch(run_op(Op, Args, R), E, error_reply(E, R)),
-    (   catch(with_output_to(string(Reply0), json_write(R)), E2, true), var(E2)
+    (   reply_text(R, Reply0, E2), var(E2)
     ->  Reply = Reply0
-    ;   catch(( error_reply(E2, R2), with_output_to(string(Reply), json_write(R2)) ), _, fail)
+    ;   error_reply(E2, R2), reply_text(R2, Reply, E3), var(E3)
     ->  true
-    ;   Reply = "{\"ok\":false,\"kind\":\"exec\",\"error\":\"the reply could not be encoded\"}"
-    ).
+    ;   clear_records(zpm_blobs),
+        Reply = "{\"ok\":false,\"kind\":\"exec\",\"error\":\"the reply could not be encoded\"}"
+    ),
+    findall(B, recorded(zpm_blobs, B), Blobs),
+    clear_records(zpm_blobs).
+
+reply_text(R, Text, E) :-
+    clear_records(zpm_blobs),
+    setup_call_cleanup(nb_setval(zpm_blobs, on),
+                       catch(with_output_to(string(Text), json_write(R)), E, true),
+                       nb_setval(zpm_blobs, off)).
 
 run_op(Op, Args, R) :-
     (   op_(Op, Args, V) -> R = obj([ok-true, value-V])
