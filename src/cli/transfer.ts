@@ -65,12 +65,12 @@ interface ImportJob {
 async function importChecked(kb: KnowledgeBase, job: ImportJob, progress: Progress): Promise<number> {
   const { file, text, memory, strict } = job;
   progress.report(`reading and checking ${file}`);
-  const read = await kb.read("import_read", [text, file]); // a deadline stretched by the file's size
+  const read = await kb.read("import_read", [text, file, IMPORT_CHUNK]); // deadline stretched by the size
   if (!read.ok) {
     log(`zpm import: ${file}: ${read.error}`);
     return 1;
   }
-  const { clauses, lines, errors } = read.value;
+  const { clauses, chunks, errors } = read.value;
   for (const e of errors) log(e);
   if (errors.length > 0 && strict) {
     log(
@@ -78,25 +78,22 @@ async function importChecked(kb: KnowledgeBase, job: ImportJob, progress: Progre
     );
     return 1;
   }
-  // An export made with --with-meta carries its own source links: store every clause as it is.
-  const mode = clauses.some((c) => c.startsWith("zpm_source(")) ? "raw" : "link";
+  // The engine holds the checked clauses: each chunk is stored as one transaction.
   let committed = 0;
   let transactions = 0;
-  for (let at = 0; at < clauses.length; at += IMPORT_CHUNK) {
-    const chunk = clauses.slice(at, at + IMPORT_CHUNK);
-    const m = await kb.mutate("remember_many", [mode, ...chunk]);
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    const m = await kb.mutate("import_chunk", [chunk, text.length]);
     if (!m.reply.ok) {
-      const msg = m.reply.error.replace(/^item (\d+):/gm, (_, n) => `${file}:${lines[at + Number(n) - 1]}:`);
-      log(`zpm import: ${msg}`);
+      log(`zpm import: ${m.reply.error}`);
       log(
         `zpm import: stopped; ${committed} clause(s) were committed before (${transactions} transaction(s)), the rest was not`,
       );
       return 1;
     }
-    committed += chunk.length;
+    committed += m.reply.value.result.count;
     transactions++;
     if (m.notDurable) log(`zpm import: ${m.notDurable}`);
-    progress.tick(committed, clauses.length, "clauses committed");
+    progress.tick(committed, clauses, "clauses committed");
   }
   const summary =
     `imported ${committed} clause(s) from ${file} into memory '${memory}' in ${transactions} transaction(s)`;

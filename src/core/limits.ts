@@ -55,7 +55,7 @@ export function limitsFromEnv(overrides: Partial<Limits> = {}): Limits {
 }
 
 /** Operations whose work is bounded by the size of their text (parsing and asserting, no user goals). */
-const BULK_OPS = new Set(["remember_many", "import_read"]);
+const BULK_OPS = new Set(["remember_many", "import_read", "import_chunk"]);
 /** Whether `op` is a bulk operation: its work is bounded by the size of its text. */
 export function isBulkOp(op: string): boolean {
   return BULK_OPS.has(op);
@@ -72,5 +72,6 @@ export function deadlineFor(limits: Limits, op: string, args: readonly unknown[]
   if (!isBulkOp(op)) return limits.timeoutMs;
   let chars = 0;
   for (const a of args) if (typeof a === "string") chars += a.length;
+  if (op === "import_chunk" && typeof args[1] === "number") chars += args[1]; // the file's size
   return Math.min(MAX_TIMEOUT_MS, limits.timeoutMs + Math.ceil(chars / 1024) * BULK_MS_PER_KIB);
 }

@@ -157,11 +157,20 @@ export interface Ops {
    * first element is the mode: "link" (source links as remember_fact) or "raw" (items as they are).
    */
   remember_many: { args: string[]; reply: Planned<{ count: number }> };
-  /** Read a knowledge file: checked clause texts with their lines, directives applied, errors. */
+  /**
+   * Read a knowledge file: directives applied, every problem as `label:line: message`, and the good
+   * clauses staged in the engine in chunks of `chunkSize` for `import_chunk` (until the next
+   * import_read). `meta`: the file carries zpm's bookkeeping (an export made with --with-meta).
+   */
   import_read: {
-    args: [text: string, label: string];
-    reply: { clauses: string[]; lines: number[]; errors: string[]; directives: number };
+    args: [text: string, label: string, chunkSize: number];
+    reply: { clauses: number; chunks: number; meta: boolean; errors: string[]; directives: number };
   };
+  /**
+   * Store staged chunk `chunk` of the last import_read as one transaction. `sourceChars`, the size of
+   * the file it came from, stretches its deadline as a bulk operation's text does.
+   */
+  import_chunk: { args: [chunk: number, sourceChars: number]; reply: Planned<{ count: number }> };
   /** The memory's own clauses as plain Prolog; withMeta 1 includes zpm_source/tms_justification. */
   export: { args: [withMeta: number]; reply: { text: string; clauses: number } };
 }

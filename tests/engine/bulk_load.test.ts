@@ -96,6 +96,9 @@ Deno.test("bulk load: every kind of item text means what it means alone", async 
     "long(" + "x".repeat(400) + ")",
     "deep(" + "f(".repeat(100) + "z" + ")".repeat(100) + ")",
     "list([1, 2, [3|T], T])",
+    "plain :- true", // stored as the fact plain, and linked as that fact
+    "note('100% sure')",
+    "note(x) /* % not a line comment */",
   ];
   deepStrictEqual([...(await oneByOne(good)).refused], [], "each of these is a good clause alone");
   await sameAsOneByOne(good);

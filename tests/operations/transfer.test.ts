@@ -127,13 +127,17 @@ Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:l
     "stored in standard syntax; readable without the operator",
   );
   const bad = `${dir}/bad.pl`;
-  await Deno.writeTextFile(bad, "y(1).\ny((.\n:- initialization(main).\ncall(1).\ny(2).\n");
+  await Deno.writeTextFile(
+    bad,
+    "y(1).\ny((.\n:- initialization(main).\ncall(1).\ny(2).\ntms_justification(y(1), a).\n",
+  );
   const b = await runZpm(["import", bad], { cwd: dir });
   strictEqual(b.code, 1);
   match(b.stderr, /bad\.pl:2: /);
   match(b.stderr, /bad\.pl:3: directive initialization.* is not supported/);
   match(b.stderr, /bad\.pl:4: call\/1 is reserved/);
-  match(b.stderr, /3 bad clause\(s\) in .*bad\.pl were skipped \(listed above\)/);
+  match(b.stderr, /bad\.pl:6: tms_justification\/2 is reserved/, "bookkeeping only in an export --with-meta");
+  match(b.stderr, /4 bad clause\(s\) in .*bad\.pl were skipped \(listed above\)/);
   strictEqual(b.stdout, `Imported 2 clause(s) from ${bad} into memory 'default' in 1 transaction(s).\n`);
   strictEqual((await runZpm(["query-logic", "--goal", "y(X)"], { cwd: dir })).stdout, '[{"X":1},{"X":2}]\n');
 

@@ -39,20 +39,22 @@ check_items(Texts, Mode, Parts, Errs) :-
 check_texts([], _, _, [], []).
 check_texts([T|Ts], Mode, I, Parts, Errs) :-
     catch(( parse_one(T, C0, _), item_parts(Mode, C0, H, B), Ok = true ), E, true),
-    item_result(Ok, E, I, H-B, Parts, Parts1, Errs, Errs1),
+    item_result(Ok, E, I, H-B-none, Parts, Parts1, Errs, Errs1),
     I1 is I + 1,
     check_texts(Ts, Mode, I1, Parts1, Errs1).
 
 % check_terms(+Terms, +Mode, +I, +Last, -Parts, -Errs): check_texts for the terms read_items/2 read
-% (Short-T: Short is true when the item's text was too short to nest too deep). The rules of
-% check_head/1 depend only on the name and arity, so a fact of the predicate of the fact before it
-% (Last, a Name/Arity or none) needs no more checks.
+% (item(Short, Text, T), see there). The rules of check_head/1 depend only on the name and arity, so
+% a fact of the predicate of the fact before it (Last, a Name/Arity or none) needs no more checks.
+% Parts are Head-Body-Text: Text is the item's own text when it reads as the very clause stored (not
+% so for `H :- true`, stored as the fact H), else none.
 check_terms([], _, _, _, [], []).
-check_terms([Short-C0|Cs], Mode, I, Last0, Parts, Errs) :-
+check_terms([item(Short, Text0, C0)|Cs], Mode, I, Last0, Parts, Errs) :-
     catch(( ( Short == true -> true ; check_depth(C0) ),
             checked_parts(Mode, C0, H, B, Last0, Last), Ok = true ), E, true),
     ( Ok == true -> true ; Last = Last0 ),
-    item_result(Ok, E, I, H-B, Parts, Parts1, Errs, Errs1),
+    ( B == true, C0 \== H -> Text = none ; Text = Text0 ),
+    item_result(Ok, E, I, H-B-Text, Parts, Parts1, Errs, Errs1),
     I1 is I + 1,
     check_terms(Cs, Mode, I1, Last, Parts1, Errs1).
 
@@ -66,20 +68,22 @@ item_result(Ok, E, I, Part, Parts, Parts1, Errs, Errs1) :-
     ;   msg_of(E, M), format(string(Msg), "item ~d: ~w", [I, M]), Parts = Parts1, Errs = [Msg|Errs1]
     ).
 
-% read_items(+Texts, -Terms): every item read from one string stream, each ended as parse_text/3 ends
-% it, giving Short-Term per item (Short: the text has at most max_nesting/1 characters, so neither its
-% brackets nor its term can nest deeper). Fails (the caller parses item by item) unless each item
-% gives exactly one term that starts and ends within its own text, and no item holds a NUL or nests
-% too deep for the reader.
+% read_items(+Texts, -Items): every item read from one string stream, each ended as parse_text/3
+% ends it, giving item(Short, Text, Term) per item. Short: the text has at most max_nesting/1
+% characters, so neither its brackets nor its term can nest deeper. Text: the item's text (trimmed)
+% when it can stand for its term in a journal record, ended by " . " or inside parentheses: it does
+% not end in "." and holds no "%" (no line comment); else none. Fails (the caller parses item by
+% item) unless each item gives exactly one term that starts and ends within its own text, and no
+% item holds a NUL or nests too deep for the reader.
 read_items(Texts, Terms) :-
     max_nesting(Max),
-    item_sources(Texts, Max, Srcs, Lens, Shorts),
+    item_sources(Texts, Max, Srcs, Lens, Infos),
     atomics_to_string(Srcs, All),
     split_string(All, "\x0\", "", [_]),
-    setup_call_cleanup(open_string(All, In), read_sources(Lens, Shorts, In, 0, Terms), close(In)).
+    setup_call_cleanup(open_string(All, In), read_sources(Lens, Infos, In, 0, Terms), close(In)).
 
 item_sources([], _, [], [], []).
-item_sources([Text|Ts], Max, [Src, End|Srcs], [L|Ls], [Short|Shorts]) :-
+item_sources([Text|Ts], Max, [Src, End|Srcs], [L|Ls], [Short-Rec|Infos]) :-
     string_length(Text, L0),
     (   L0 =< Max -> Short = true ; Short = false, catch(check_nesting(Text), _, fail) ),
     (   sub_string(Text, _, 1, 0, C), memberchk(C, [" ", "\n", "\t", "\r"])
@@ -87,23 +91,27 @@ item_sources([Text|Ts], Max, [Src, End|Srcs], [L|Ls], [Short|Shorts]) :-
     ;   Src = Text
     ),
     string_length(Src, L1),
-    (   sub_string(Src, _, 1, 0, ".") -> End = "\n", L is L1 + 1 ; End = " .\n", L is L1 + 3 ),
-    item_sources(Ts, Max, Srcs, Ls, Shorts).
+    (   sub_string(Src, _, 1, 0, ".") -> End = "\n", L is L1 + 1, Rec = none
+    ;   End = " .\n", L is L1 + 3,
+        ( split_string(Src, "%", "", [_]) -> Rec = Src ; Rec = none )
+    ),
+    item_sources(Ts, Max, Srcs, Ls, Infos).
 
 read_sources([], [], In, _, []) :-
     catch(read_term(In, T, [syntax_errors(error), module(user)]), _, fail),
     T == end_of_file.
-read_sources([L|Ls], [Short|Shorts], In, Pos0, [Short-T|Ts]) :-
+read_sources([L|Ls], [Short-Rec|Infos], In, Pos0, [item(Short, Rec, T)|Ts]) :-
     catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), _, fail),
     T \== end_of_file,
     End is Pos0 + L,
     stream_position_data(char_count, TP, Start), Start >= Pos0,
     character_count(In, P), P =< End,
-    read_sources(Ls, Shorts, In, End, Ts).
+    read_sources(Ls, Infos, In, End, Ts).
 
 % many_assert(+Parts, +Mode, -N): assert every clause (and, in "link" mode, its interactive source
-% as add_source/2 would) and emit them as ONE assert_many record: the clauses' canonical texts, each
-% ended by " . ", in the order they were asserted. Taking the batch back is a rebuild of the engine.
+% as add_source/2 would) and emit them as ONE assert_many record: the clauses' texts (the item's own
+% text where check_terms/6 kept it, else the canonical text), each ended by " . ", in the order they
+% were asserted. Taking the batch back is a rebuild of the engine.
 many_assert(Parts, Mode, N) :-
     (   Mode == "link" -> ensure_dynamic(zpm_source(_, _)) ; true ),
     with_output_to(string(Text), many_assert(Parts, Mode, none, 0, N)),
@@ -113,13 +121,14 @@ many_assert(Parts, Mode, N) :-
 % many_assert(+Parts, +Mode, +LastPI, +N0, -N): LastPI is the predicate of the clause before, already
 % made the user's dynamic predicate (ensure_dynamic/1 once per run of clauses of one predicate).
 many_assert([], _, _, N, N).
-many_assert([H-B|Ps], Mode, PI0, N0, N) :-
+many_assert([H-B-Text|Ps], Mode, PI0, N0, N) :-
     clause_term(H, B, C),
     functor(H, PN, PA),
     ( PI0 == PN/PA -> true ; ensure_dynamic(H) ),
-    (   B == true, ground(H), \+ clause(user:H, true) -> New = true ; New = false ),
+    (   Mode == "link", B == true, ground(H), \+ clause(user:H, true) -> New = true ; New = false ),
     assertz(user:(H :- B)),
-    canon(C, S), write(S), write(' . '),
+    ( Text == none -> canon(C, S) ; S = Text ),
+    write(S), write(' . '),
     (   Mode == "link", \+ bookkeeping(H), ( New == true -> true ; \+ linked_copy(C) )
     ->  assertz(user:zpm_source(C, interactive)),
         write('zpm_source(('), write(S), write('), interactive) . ')
@@ -142,22 +151,55 @@ item_parts(_, C, H, B) :- clause_parts(C, H, B).
 
 meta_fact(C) :- nonvar(C), bookkeeping(C), check_head(C).
 
-% import_read(+Text, +Label): read a knowledge file term by term. Directives dynamic/1,
+% import_read(+Text, +Label, +Size): read a knowledge file term by term. Directives dynamic/1,
 % discontiguous/1 and op/3 take effect (op/3 for the rest of the file); each clause is checked with
-% the clause rules and returned as quoted text with its line; every problem is `Label:Line: message`.
-% Operators declared by the file are in force while it is read and restored afterwards; clause texts are
-% written in standard syntax (operators of the file as plain compound terms), so the journal never
-% depends on them.
-t_import_read(Text, Label, obj([clauses-arr(Cs), lines-arr(Ls), errors-arr(Es), directives-num(D)])) :-
+% the clause rules and staged in this engine, Size clauses to a chunk, for import_chunk/2 to store;
+% every problem is `Label:Line: message`. A file with zpm_source/2 facts (an export made with
+% --with-meta, whose zpm_source/2 clauses are the links) is stored as it is (Meta); in any other file
+% bookkeeping clauses are refused as remember_fact refuses them. Operators declared by the file are in
+% force while it is read and restored afterwards, so the staged clauses are written to the journal in
+% standard syntax. Staged chunks stay until the next import_read.
+t_import_read(Text, Label, Size, obj([clauses-num(N), chunks-num(K), meta-bool(Meta), errors-arr(Es),
+                                      directives-num(D)])) :-
     forall(recorded(zpm_import_ops, _, R), erase(R)),
+    retractall(staged_chunk(_, _, _)),
     setup_call_cleanup(open_string(Text, In), import_loop(In, Label, Items, 0, D),
                        ( close(In), restore_ops )),
-    findall(str(S), member(ok(S, _), Items), Cs),
-    findall(num(L), member(ok(_, L), Items), Ls),
-    findall(str(E), member(err(E), Items), Es).
+    ( \+ \+ memberchk(ok(zpm_source(_, _)-true-_, _), Items) -> Meta = true ; Meta = false ),
+    import_parts(Items, Meta, Label, Parts, Errs),
+    length(Parts, N),
+    ( Meta == true -> Mode = "raw" ; Mode = "link" ),
+    stage_chunks(Parts, Mode, Size, 0, K),
+    findall(str(E), member(E, Errs), Es).
+
+import_parts([], _, _, [], []).
+import_parts([Item|Items], Meta, Label, Parts, Errs) :-
+    (   Item = err(E) -> Parts = Parts1, Errs = [E|Errs1]
+    ;   Item = ok(H-_-_, L), Meta == false, bookkeeping(H)
+    ->  catch(item_parts("link", H, _, _), E0, true), msg_of(E0, M), import_err(Label, L, M, err(E)),
+        Parts = Parts1, Errs = [E|Errs1]
+    ;   Item = ok(Part, _), Parts = [Part|Parts1], Errs = Errs1
+    ),
+    import_parts(Items, Meta, Label, Parts1, Errs1).
+
+stage_chunks([], _, _, K, K) :- !.
+stage_chunks(Parts, Mode, Size, I, K) :-
+    length(Take, Size),
+    (   append(Take, Rest, Parts) -> Chunk = Take ; Chunk = Parts, Rest = [] ),
+    assertz(staged_chunk(I, Mode, Chunk)),
+    I1 is I + 1,
+    stage_chunks(Rest, Mode, Size, I1, K).
+
+% import_chunk(+I): store staged chunk I (of import_read/3) as one planned transaction.
+t_import_chunk(I, obj([count-num(N)])) :-
+    (   staged_chunk(I, Mode, Parts) -> true
+    ;   fail_with(exec, "import chunk ~w is not staged in this engine (it was restarted); nothing more was imported", [I])
+    ),
+    capacity_now,
+    many_assert(Parts, Mode, N).
 
 import_loop(In, Label, Items, D0, D) :-
-    stream_property(In, position(Pos)), stream_position_data(line_count, Pos, Line0),
+    line_count(In, Line0),
     catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), E, true),
     (   nonvar(E)
     ->  error_line(E, Line0, L), syntax_msg(E, M), import_err(Label, L, M, Item),
@@ -167,7 +209,7 @@ import_loop(In, Label, Items, D0, D) :-
         catch(( import_term(T, Item0), Ok = true ), E2, true),
         (   Ok == true -> Item = Item0 ; msg_of(E2, M), import_err(Label, L, M, Item) ),
         (   Item = dir -> D1 is D0 + 1, Items = Rest
-        ;   Item = ok(S) -> Items = [ok(S, L)|Rest], D1 = D0
+        ;   Item = ok(Part) -> Items = [ok(Part, L)|Rest], D1 = D0
         ;   Items = [Item|Rest], D1 = D0
         ),
         import_loop(In, Label, Rest, D1, D)
@@ -176,12 +218,7 @@ import_loop(In, Label, Items, D0, D) :-
 import_err(Label, L, M, err(Msg)) :- format(string(Msg), "~w:~w: ~w", [Label, L, M]).
 
 import_term((:- D), dir) :- !, import_directive(D).
-import_term(T, ok(S)) :- check_depth(T), item_parts("raw", T, H, B), clause_term(H, B, C), canon_plain(C, S).
-
-% canon_plain(+T, -S): quoted text without operators (standard syntax whatever operators are declared).
-canon_plain(T, S) :-
-    copy_term(T, C), term_variables(C, Vs), name_vars(Vs, 0, Names),
-    format(string(S), "~W", [C, [quoted(true), ignore_ops(true), variable_names(Names), spacing(next_argument)]]).
+import_term(T, ok(H-B-none)) :- check_depth(T), item_parts("raw", T, H, B).
 
 % declare_op(+P, +T, +N): op/3 for the user module, remembering what to restore.
 declare_op(P, T, N) :-
@@ -231,5 +268,6 @@ exportable(H) :- \+ \+ ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), !.
 exportable(H) :- \+ clause(user:H, _).
 
 op_(remember_many, [Mode|Texts], V) :- plan_reply(t_remember_many(Mode, Texts), V), garbage_collect_clauses.
-op_(import_read, [T, L], V) :- t_import_read(T, L, V).
+op_(import_read, [T, L, S], V) :- t_import_read(T, L, S, V).
+op_(import_chunk, [I, _SourceChars], V) :- plan_reply(t_import_chunk(I), V), garbage_collect_clauses.
 op_(export, [M], V) :- t_export(M, V).

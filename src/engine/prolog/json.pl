@@ -18,7 +18,7 @@ json_write(X) :- json_string(X).
 blob_string(S) :-
     string(S), string_length(S, L), L > 65536,
     nb_current(zpm_blobs, on),
-    aggregate_all(count, recorded(zpm_blobs, _), K),
+    flag(zpm_blobs, K, K + 1),
     recordz(zpm_blobs, S),
     format("{\"\\u0000\":~d}", [K]).
 

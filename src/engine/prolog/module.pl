@@ -7,6 +7,7 @@
 :- use_module(library(sandbox)).
 :- use_module(library(lists)).
 :- use_module(library(apply)).
+:- use_module(library(aggregate)).   % loaded into the boot state: the first write would autoload it
 
 :- discontiguous op_/3.
 :- dynamic kb_ref/1.          % clause references loaded from .zpm/kb/*.pl (read-only base layer)
@@ -14,6 +15,7 @@
 :- dynamic kb_label/1.        % the file being loaded by consult_kb
 :- dynamic baseline/1.        % dynamic predicates of 'user' that belong to the system, not the user
 :- dynamic setting/2.         % setting(max_kb_bytes, N)
+:- dynamic staged_chunk/3.    % staged_chunk(I, Mode, Parts): an import's checked clauses (bulk.pl)
 
 % ---------------------------------------------------------------------------------------------
 % Set-up
