@@ -153,3 +153,29 @@ Deno.test("import: op/3 and dynamic directives; bad clauses reported with file:l
     "[]\nwarning: z/1 has no clauses\n",
   );
 });
+
+Deno.test("remember_facts: another server on the project sees the batch at once, and a restart keeps it", async () => {
+  const dir = await tempProject();
+  const a = await McpClient.start({ cwd: dir });
+  const b = await McpClient.start({ cwd: dir });
+  try {
+    match(await b.text("query_logic", { goal: "g(X)" }), /^\[\]/);
+    const facts = Array.from({ length: 300 }, (_, i) => `g(${i})`).concat(["h(X) :- g(X), X > 298"]);
+    strictEqual(await a.text("remember_facts", { facts }), "Asserted 301 clause(s) in one transaction.");
+    strictEqual(await b.text("query_logic", { goal: "h(X)" }), '[{"X":299}]', "caught up from the journal");
+    strictEqual(await b.text("query_logic", { goal: "zpm_source(g(7), S)" }), '[{"S":"interactive"}]');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  const c = await McpClient.start({ cwd: dir });
+  try {
+    strictEqual(await c.text("query_logic", { goal: "aggregate_all(count, g(_), N)" }), '[{"N":300}]');
+    strictEqual(
+      await c.text("query_logic", { goal: "aggregate_all(count, zpm_source(g(_), _), N)" }),
+      '[{"N":300}]',
+    );
+  } finally {
+    await c.close();
+  }
+});

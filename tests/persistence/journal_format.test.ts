@@ -219,6 +219,7 @@ Deno.test("scan: damage reasons, offsets, and torn-tail vs corrupt", () => {
   const cases: [string | Uint8Array, string][] = [
     ["{not json}\n", "invalid JSON"],
     [`{"ts":1,"op":"frob","clause":"x"}\n`, "unknown op 'frob'"],
+    [`{"ts":1,"op":"assert_many","clause":"x . "}\n`, "unknown op 'assert_many'"], // ours only, never upstream's
     [`{"ts":1.5,"op":"assert","clause":"x"}\n`, "ts is not an integer"],
     [`{"ts":1,"op":"assert","clause":3}\n`, "clause is not a string"],
     [`{"ts":1,"op":"assert","clause":"x","extra":1}\n`, "unrecognized record"],
@@ -386,4 +387,15 @@ Deno.test("scan: etcd trio on the byte level", () => {
   assert.equal(r3.damage?.kind, "torn-tail");
   assert.equal(r3.goodEnd, last.start);
   assert.deepEqual(plain(r3.transactions), txs.slice(0, 24));
+});
+
+Deno.test("scan: a bulk load's assert_many record round-trips in a line of ours", () => {
+  const text = `p(1) . zpm_source((p(1)), interactive) . q('a \\n "b"') . `;
+  const l = line(1, [{ op: "assert_many", clause: text }, { op: "retract", clause: "p(0)" }]);
+  const r = scanJournal(enc.encode(l));
+  assert.equal(r.damage, null);
+  assert.deepEqual(r.transactions[0].records, [{ op: "assert_many", clause: text }, {
+    op: "retract",
+    clause: "p(0)",
+  }]);
 });

@@ -198,27 +198,30 @@ t_import_chunk(I, obj([count-num(N)])) :-
     capacity_now,
     many_assert(Parts, Mode, N).
 
-import_loop(In, Label, Items, D0, D) :-
+import_loop(In, Label, Items, D0, D) :- import_loop(In, Label, none, Items, D0, D).
+
+% import_loop(+In, +Label, +Last, -Items, +D0, -D): Last as in check_terms/6.
+import_loop(In, Label, Last0, Items, D0, D) :-
     line_count(In, Line0),
     catch(read_term(In, T, [syntax_errors(error), module(user), term_position(TP)]), E, true),
     (   nonvar(E)
     ->  error_line(E, Line0, L), syntax_msg(E, M), import_err(Label, L, M, Item),
-        Items = [Item|Rest], import_loop(In, Label, Rest, D0, D)
+        Items = [Item|Rest], import_loop(In, Label, Last0, Rest, D0, D)
     ;   T == end_of_file -> Items = [], D = D0
     ;   ( nonvar(TP), stream_position_data(line_count, TP, L) -> true ; L = Line0 ),
-        catch(( import_term(T, Item0), Ok = true ), E2, true),
-        (   Ok == true -> Item = Item0 ; msg_of(E2, M), import_err(Label, L, M, Item) ),
+        catch(( import_term(T, Last0, Last, Item0), Ok = true ), E2, true),
+        (   Ok == true -> Item = Item0 ; Last = Last0, msg_of(E2, M), import_err(Label, L, M, Item) ),
         (   Item = dir -> D1 is D0 + 1, Items = Rest
         ;   Item = ok(Part) -> Items = [ok(Part, L)|Rest], D1 = D0
         ;   Items = [Item|Rest], D1 = D0
         ),
-        import_loop(In, Label, Rest, D1, D)
+        import_loop(In, Label, Last, Rest, D1, D)
     ).
 
 import_err(Label, L, M, err(Msg)) :- format(string(Msg), "~w:~w: ~w", [Label, L, M]).
 
-import_term((:- D), dir) :- !, import_directive(D).
-import_term(T, ok(H-B-none)) :- check_depth(T), item_parts("raw", T, H, B).
+import_term((:- D), Last, Last, dir) :- !, import_directive(D).
+import_term(T, Last0, Last, ok(H-B-none)) :- check_depth(T), checked_parts("raw", T, H, B, Last0, Last).
 
 % declare_op(+P, +T, +N): op/3 for the user module, remembering what to restore.
 declare_op(P, T, N) :-

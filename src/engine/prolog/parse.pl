@@ -118,7 +118,10 @@ check_depth(T) :- max_nesting(Max), ( depth_within(T, Max) -> true ; too_deep(Ma
 depth_within(T, _) :- \+ compound(T), !.
 depth_within(_, 0) :- !, fail.
 depth_within([H|T], D) :- !, D1 is D - 1, depth_within(H, D1), depth_within(T, D).
-depth_within(T, D) :- D1 is D - 1, forall(arg(_, T, A), depth_within(A, D1)).
+depth_within(T, D) :- D1 is D - 1, functor(T, _, N), args_within(N, T, D1).
+
+args_within(0, _, _) :- !.
+args_within(I, T, D) :- arg(I, T, A), depth_within(A, D), I1 is I - 1, args_within(I1, T, D).
 
 too_deep(Max) :-
     fail_with(syntax, "the term is nested more than ~d levels deep, which zpm does not accept (a list may be of any length)", [Max]).
