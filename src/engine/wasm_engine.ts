@@ -16,6 +16,21 @@ interface Prolog {
   load_string(text: string, file: string): Promise<unknown>;
   query(goal: string, input?: Record<string, unknown>): { once(): RpcAnswer | null | undefined };
   String: new (text: string) => unknown;
+  /** Low level (swipl-wasm's own, untyped there): term references, conversion, a query of a predicate. */
+  bindings: { PL_open_foreign_frame(): number };
+  PL_Q_CATCH_EXCEPTION: number;
+  new_term_ref(n: number): number;
+  predicate(spec: string): number;
+  toProlog(value: unknown, term: number, ctx?: { string?: "string" }): unknown;
+  toJSON(term: number): unknown;
+  __query(
+    module: string,
+    flags: number,
+    pred: number,
+    argv: number,
+    map: (argv: number) => RpcAnswer,
+    frame: number,
+  ): { once(): RpcAnswer | null | undefined };
 }
 
 /** The part of swipl-wasm's Emscripten module used here (its in-memory file system). */
@@ -104,6 +119,7 @@ function fillBlobs(v: unknown, blobs: string[]): unknown {
 
 /** A loaded Prolog engine; `rpc` never throws for Prolog-level errors. */
 export class WasmEngine {
+  private rpcPred: number | undefined;
   private constructor(private readonly pl: Prolog) {}
 
   /**
@@ -141,10 +157,17 @@ export class WasmEngine {
 
   /** Run one operation of the Prolog `zpm:op_/3` table. */
   rpc<Op extends OpName>(op: Op, args: OpArgs<Op>): EngineReply<OpReply<Op>> {
+    // zpm:rpc/4 called directly: `query()` would parse a goal text and convert every binding back,
+    // the arguments too, on every call.
     const pl = this.pl;
-    const list = args.map((a) => typeof a === "string" ? new pl.String(a) : a);
-    const r = pl.query("zpm:rpc(Op, Args, Reply, Blobs)", { Op: op, Args: list }).once();
-    if (!r || r.error || !r.success && r.Reply === undefined) {
+    const frame = pl.bindings.PL_open_foreign_frame();
+    const argv = pl.new_term_ref(4);
+    pl.toProlog(op, argv); // an atom
+    pl.toProlog(args, argv + 1, { string: "string" });
+    const answer = (a: number): RpcAnswer => ({ Reply: pl.toJSON(a + 2), Blobs: pl.toJSON(a + 3) as unknown[] });
+    this.rpcPred ??= pl.predicate("zpm:rpc/4");
+    const r = pl.__query("zpm", pl.PL_Q_CATCH_EXCEPTION, this.rpcPred, argv, answer, frame).once();
+    if (!r || r.error || r.Reply === undefined) {
       return { ok: false, kind: "exec", error: String(r?.message ?? "engine call failed") };
     }
     // The reply JSON has the shape `op` declares in the `Ops` table.
