@@ -164,7 +164,10 @@ export class WasmEngine {
     const argv = pl.new_term_ref(4);
     pl.toProlog(op, argv); // an atom
     pl.toProlog(args, argv + 1, { string: "string" });
-    const answer = (a: number): RpcAnswer => ({ Reply: pl.toJSON(a + 2), Blobs: pl.toJSON(a + 3) as unknown[] });
+    const answer = (a: number): RpcAnswer => ({
+      Reply: pl.toJSON(a + 2),
+      Blobs: pl.toJSON(a + 3) as unknown[],
+    });
     this.rpcPred ??= pl.predicate("zpm:rpc/4");
     const r = pl.__query("zpm", pl.PL_Q_CATCH_EXCEPTION, this.rpcPred, argv, answer, frame).once();
     if (!r || r.error || r.Reply === undefined) {
