@@ -1,11 +1,14 @@
 /**
  * A 100k-clause import through the real CLI completes; an import killed with SIGKILL mid-way leaves
  * whole transactions (multiples of the 5000-clause chunk) or nothing, and the memory stays healthy.
+ * The same when only the import's engine process is killed (it holds the checked clauses): the import
+ * stops with a clear error instead of storing anything twice or in part.
  * ZPM_IMPORT_CLAUSES sets the size (default 100000).
  */
-import { ok, strictEqual } from "node:assert/strict";
+import { match, ok, strictEqual } from "node:assert/strict";
 import { readLines } from "../../src/io/lines.ts";
 import { isolatedEnv, runZpm, tempProject, zpmCommand } from "../helpers/zpm.ts";
+import { engineHosts } from "../e2e/_helpers.ts";
 
 const N = Number(Deno.env.get("ZPM_IMPORT_CLAUSES") ?? 100_000);
 const CHUNK = 5000;
@@ -48,4 +51,36 @@ Deno.test(`import: ${N} clauses complete; kill -9 mid-import leaves whole transa
   const r = await runZpm(["import", file], { cwd: fresh });
   strictEqual(r.code, 0, r.stderr);
   strictEqual(await count(fresh), N);
+});
+
+Deno.test("import: the engine process killed mid-import stops it with a clear error; whole transactions only", async () => {
+  const dir = await tempProject();
+  const file = await bigFile(dir);
+  const { cmd, args } = zpmCommand(["import", file]);
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: dir,
+    env: isolatedEnv(dir, { ZPM_DAEMON: "off", ZPM_CLI_INPROCESS: "0" }),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  let killed = 0;
+  for await (const line of readLines(child.stderr)) {
+    stderr += line + "\n";
+    if (killed === 0 && /clauses committed/.test(line)) {
+      for (const pid of await engineHosts(child.pid)) {
+        Deno.kill(pid, "SIGKILL");
+        killed++;
+      }
+    }
+  }
+  const status = await child.status;
+  ok(killed > 0, `an engine host was running under the import: ${stderr}`);
+  strictEqual(status.code, 1, stderr);
+  match(stderr, /import chunk \d+ is not staged in this engine|engine process died/);
+  match(stderr, /zpm import: stopped; \d+ clause\(s\) were committed before/);
+  const after = await count(dir);
+  ok(after > 0 && after % CHUNK === 0 && after < N, `${after} clauses: whole transactions only`);
+  strictEqual((await runZpm(["doctor"], { cwd: dir })).code, 0);
 });
