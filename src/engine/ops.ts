@@ -153,8 +153,8 @@ export interface Ops {
   tms_justification: { args: [assumption: string]; reply: string[] };
   tms_list: { args: []; reply: string[] };
   /**
-   * Assert several clause texts in one plan; refused whole, with one line per refused item. The
-   * first element is the mode: "link" (source links as remember_fact) or "raw" (items as they are).
+   * Assert several clause texts, each with its source link, in one plan (one `assert_many` record);
+   * refused whole, with one line per refused item.
    */
   remember_many: { args: string[]; reply: Planned<{ count: number }> };
   /**

@@ -27,7 +27,7 @@ export const rememberFacts = mutationTool({
   }],
   hints: { readOnly: false, destructive: false, idempotent: false },
   op: "remember_many",
-  args: (a) => ["link", ...a.facts],
+  args: (a) => [...a.facts],
   ok: (_a, r) => `Asserted ${r.count} clause(s) in one transaction.`,
   failure: (_a, e) => `Failed to assert: ${e}`,
 });

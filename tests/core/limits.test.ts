@@ -32,7 +32,9 @@ Deno.test("limits: environment overrides within range are taken; out-of-range va
 Deno.test("deadlineFor: queries keep the configured deadline; bulk loads get more with their size", () => {
   const limits = { ...DEFAULT_LIMITS, timeoutMs: 5000 };
   strictEqual(deadlineFor(limits, "query", ["x".repeat(1 << 20), 10, 10]), 5000);
-  strictEqual(deadlineFor(limits, "remember_many", ["link", "a(1)"]), 5000 + 40);
+  strictEqual(deadlineFor(limits, "remember_many", ["a(1)"]), 5000 + 40);
   strictEqual(deadlineFor(limits, "import_read", ["x".repeat(2 << 20), "f.pl"]), 5000 + 2049 * 40);
   strictEqual(deadlineFor(limits, "import_read", ["x".repeat(200 << 20), "f.pl"]), 3_600_000);
+  // An import chunk's deadline grows with the size of the file it came from (its only text is staged).
+  strictEqual(deadlineFor(limits, "import_chunk", [3, 2 << 20]), 5000 + 2048 * 40);
 });

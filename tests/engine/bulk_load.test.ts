@@ -20,7 +20,7 @@ interface Planned {
 
 /** Apply a bulk load in `e`; the reply (value, or error message). */
 function bulk(e: WasmEngine, items: string[]): { ok: true; value: Planned } | { ok: false; error: string } {
-  const r = e.rpc("apply_plan", [0, "remember_many", "link", ...items] as never);
+  const r = e.rpc("apply_plan", [0, "remember_many", ...items] as never);
   return r.ok ? { ok: true, value: r.value as Planned } : { ok: false, error: r.error };
 }
 

@@ -1,21 +1,18 @@
-% Bulk operations: several clauses in one planned transaction (remember_facts, zpm import), reading a
-% knowledge file into checked clause texts (import), and writing a memory as plain Prolog (export).
+% Bulk operations: several clauses in one planned transaction (remember_facts, zpm import), reading and
+% staging a knowledge file (import), and writing a memory as plain Prolog (export).
 
 % remember_many(+Texts): every item is checked first (parse, clause and head rules, as remember_fact);
 % when any is refused nothing is emitted and the error lists each refused item; otherwise each is
-% asserted as remember_fact does, all in this one plan (one journal transaction). Bookkeeping clauses
-% (zpm_source/2, tms_justification/2) never get a source link of their own.
-% remember_many(+Mode, +Texts): Mode "link" gives each clause its source link as remember_fact does;
-% "raw" (an import of an export made with --with-meta, whose zpm_source/2 clauses are the links)
-% asserts every item as it is.
-t_remember_many(Mode, Texts, obj([count-num(N)])) :-
-    check_items(Texts, Mode, Parts, Errs),
+% asserted with its source link as remember_fact does, all in this one plan (one journal transaction,
+% one assert_many record).
+t_remember_many(Texts, obj([count-num(N)])) :-
+    check_items(Texts, "link", Parts, Errs),
     (   Errs == [] -> true
     ;   length(Errs, NE), length(Texts, NT), atomic_list_concat(Errs, '\n', All),
         fail_with(syntax, "~d of ~d item(s) refused; nothing was stored:~n~w", [NE, NT, All])
     ),
     capacity_now,
-    many_assert(Parts, Mode, N).
+    many_assert(Parts, "link", N).
 
 % capacity_now: the size check of check_capacity, once per batch (kb_bytes walks every predicate, so
 % checking it every 32 items, as single remembers do, made large imports quadratic).
@@ -109,7 +106,8 @@ read_sources([L|Ls], [Short-Rec|Infos], In, Pos0, [item(Short, Rec, T)|Ts]) :-
     read_sources(Ls, Infos, In, End, Ts).
 
 % many_assert(+Parts, +Mode, -N): assert every clause (and, in "link" mode, its interactive source
-% as add_source/2 would) and emit them as ONE assert_many record: the clauses' texts (the item's own
+% as add_source/2 would; "raw" mode, an import of an export made with --with-meta, stores every item
+% as it is) and emit them as ONE assert_many record: the clauses' texts (the item's own
 % text where check_terms/6 kept it, else the canonical text), each ended by " . ", in the order they
 % were asserted. Taking the batch back is a rebuild of the engine.
 many_assert(Parts, Mode, N) :-
@@ -270,7 +268,7 @@ export_order(1, N/A) :- member(N/A, [zpm_source/2, tms_justification/2]).
 exportable(H) :- \+ \+ ( clause(user:H, _, Ref), \+ kb_ref(Ref) ), !.
 exportable(H) :- \+ clause(user:H, _).
 
-op_(remember_many, [Mode|Texts], V) :- plan_reply(t_remember_many(Mode, Texts), V), garbage_collect_clauses.
+op_(remember_many, Texts, V) :- plan_reply(t_remember_many(Texts), V), garbage_collect_clauses.
 op_(import_read, [T, L, S], V) :- t_import_read(T, L, S, V).
 op_(import_chunk, [I, _SourceChars], V) :- plan_reply(t_import_chunk(I), V), garbage_collect_clauses.
 op_(export, [M], V) :- t_export(M, V).
