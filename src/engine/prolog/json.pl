@@ -3,37 +3,47 @@
 % width(0) it puts a space before nested objects and arrays and after commas in arrays, and writes
 % U+0008, U+000C and "</" as \b, \f and "<\/", so every reply would change byte for byte.
 
-json_write(obj(Pairs)) :- !, write('{'), json_pairs(Pairs), write('}').
-json_write(arr(Items)) :- !, write('['), json_items(Items), write(']').
-json_write(str(S)) :- !, ( blob_string(S) -> true ; json_string(S) ).
-json_write(num(N)) :- !, ( integer(N) -> write(N) ; json_float(N) ).
-json_write(bool(B)) :- !, write(B).
-json_write(true) :- !, write(true).
-json_write(false) :- !, write(false).
-json_write(null) :- !, write(null).
-json_write(raw(T)) :- !, write(T).
-json_write(X) :- json_string(X).
+% json_text(+Term, -Text): the compact JSON text of Term (obj/arr/str/num/bool/true/false/null),
+% built as a list of pieces joined once: writing piece by piece to a stream cost half as much again.
+json_text(T, Text) :- phrase(json_(T), Pieces), atomics_to_string(Pieces, Text).
 
-% blob_string(+S): under rpc/4, a string over 64 KiB goes to the blobs instead of the JSON text.
-blob_string(S) :-
+json_(obj(Pairs)) --> !, ['{'], json_pairs(Pairs), ['}'].
+json_(arr(Items)) --> !, ['['], json_items(Items), [']'].
+json_(str(S)) --> !, ( { blob_string(S, K) } -> ['{"\\u0000":', K, '}'] ; json_str(S) ).
+json_(num(N)) --> !, ( { integer(N) } -> [N] ; json_float(N) ).
+json_(bool(B)) --> !, [B].
+json_(true) --> !, [true].
+json_(false) --> !, [false].
+json_(null) --> !, [null].
+json_(X) --> json_str(X).
+
+% Keys are names zpm's code chooses or Prolog variable names (answers): an atom key has no character
+% that needs escaping.
+json_pairs([]) --> [].
+json_pairs([K-V|T]) -->
+    ( { atom(K) } -> ['"', K, '":'] ; json_str(K), [':'] ),
+    json_(V),
+    ( { T == [] } -> [] ; [','], json_pairs(T) ).
+
+json_items([]) --> [].
+json_items([X|T]) --> json_(X), ( { T == [] } -> [] ; [','], json_items(T) ).
+
+json_str(X) -->
+    { (   string(X) -> S = X ; atom(X) -> atom_string(X, S) ; format(string(S), "~w", [X]) ),
+      json_escape(S, E) },
+    ['"', E, '"'].
+
+json_float(F) -->
+    { format(atom(A), "~w", [F]) },
+    ( { sub_atom(A, _, _, _, 'Inf') ; sub_atom(A, _, _, _, 'NaN') } -> json_str(A) ; [A] ).
+
+% blob_string(+S, -K): under rpc/4, a string over 64 KiB goes to the blobs (as the K-th) instead of
+% the JSON text; the text gets the placeholder {"\u0000":K}.
+blob_string(S, K) :-
     string(S), string_length(S, L), L > 65536,
     nb_current(zpm_blobs, on),
     flag(zpm_blobs, K, K + 1),
-    recordz(zpm_blobs, S),
-    format("{\"\\u0000\":~d}", [K]).
-
-json_float(F) :- format(atom(A), "~w", [F]), ( sub_atom(A, _, _, _, 'Inf') ; sub_atom(A, _, _, _, 'NaN') ), !, json_string(A).
-json_float(F) :- format("~w", [F]).
-
-json_pairs([]).
-json_pairs([K-V|T]) :- json_string(K), write(':'), json_write(V), ( T == [] -> true ; write(','), json_pairs(T) ).
-json_items([]).
-json_items([X|T]) :- json_write(X), ( T == [] -> true ; write(','), json_items(T) ).
-
-json_string(X) :-
-    (   string(X) -> S = X ; atom(X) -> atom_string(X, S) ; format(string(S), "~w", [X]) ),
-    json_escape(S, E),
-    put_char('"'), write(E), put_char('"').
+    recordz(zpm_blobs, S).
 
 % json_escape(+S, -E): whole-string replacements (C speed); per-code work only for rare controls.
 json_escape(S0, E) :-

@@ -36,7 +36,7 @@ t_query(Text, Limit, InfLimit, obj([solutions-str(J), count-num(Len), truncated-
     findall(str(U), ( member(PI, PIs), format(string(U), "~q", [PI]) ), Us),
     length(Sols, Len),
     maplist(solution_json, Sols, Objs),
-    with_output_to(string(J), json_write(arr(Objs))),
+    json_text(arr(Objs), J),
     TF = Truncated.
 
 solution_json(Sol0, obj(Pairs)) :-

@@ -23,7 +23,7 @@ rpc(Op, Args, Reply, Blobs) :-
 reply_text(R, Text, E) :-
     clear_records(zpm_blobs), flag(zpm_blobs, _, 0),
     setup_call_cleanup(nb_setval(zpm_blobs, on),
-                       catch(with_output_to(string(Text), json_write(R)), E, true),
+                       catch(json_text(R, Text), E, true),
                        nb_setval(zpm_blobs, off)).
 
 run_op(Op, Args, R) :-
