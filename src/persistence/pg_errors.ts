@@ -33,20 +33,37 @@ export interface PgHealth {
 
 let guarded = false;
 
+/** True for an error raised inside postgres.js's connection handling (its connection.js). */
+function fromClientConnection(e: unknown): boolean {
+  return e instanceof Error && /postgres[/\\]src[/\\]connection\.js/.test(e.stack ?? "");
+}
+
 /**
- * postgres.js 3.4.9 can throw an uncatchable `TypeError: Cannot read properties of null (reading
- * 'write')` from a queued write after the server closed the connection (porsager/postgres#1154,
- * #1208; fixes not released). The query involved has already been rejected with CONNECTION_CLOSED,
- * so this one error is swallowed instead of letting it end the process.
+ * postgres.js 3.4.9 can throw from its connection handling after the server closed a connection:
+ * `TypeError: Cannot read properties of null (reading 'write')` from a queued write
+ * (porsager/postgres#1154, #1208; fixes not released), and like errors and rejections from the same
+ * socket code while a backend is terminated. The statements involved have already been rejected
+ * (CONNECTION_CLOSED) or are ended by the statement deadline (pg_deadline.ts), and the store
+ * reconnects; so such an error, uncaught or an unhandled rejection, is reported once on stderr
+ * instead of ending the process. Errors from anywhere else are left alone.
  */
 export function guardClientBug(): void {
   if (guarded) return;
   guarded = true;
+  const seen = new Set<string>();
+  const note = (e: Error) => {
+    if (seen.has(e.message)) return;
+    seen.add(e.message);
+    console.error(`zpm: ignored an error inside the PostgreSQL client after a lost connection: ${e.message}`);
+  };
   globalThis.addEventListener("error", (ev) => {
-    const e = ev.error;
-    if (
-      e instanceof TypeError && /reading 'write'/.test(e.message) &&
-      /postgres[/\\]src[/\\]connection\.js/.test(e.stack ?? "")
-    ) ev.preventDefault();
+    if (!fromClientConnection(ev.error)) return;
+    ev.preventDefault();
+    note(ev.error);
+  });
+  globalThis.addEventListener("unhandledrejection", (ev) => {
+    if (!fromClientConnection(ev.reason)) return;
+    ev.preventDefault();
+    note(ev.reason);
   });
 }

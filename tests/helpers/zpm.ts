@@ -142,9 +142,14 @@ export class McpClient {
         resolve(msg);
       } else this.stray.push(msg);
     }
-    // The server is gone: fail whatever is still waiting.
+    // The server is gone: fail whatever is still waiting, with the end of what it said on stderr.
+    const said = this.stderrText.slice(-2000);
     for (const resolve of this.waiting.values()) {
-      resolve({ jsonrpc: "2.0", id: null, error: { code: -1, message: "server exited before answering" } });
+      resolve({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -1, message: `server exited before answering; its stderr ends: ${said}` },
+      });
     }
     this.waiting.clear();
   }
