@@ -87,11 +87,9 @@ item_sources([Text|Ts], Max, [Src, End|Srcs], [L|Ls], [Short-Rec|Infos]) :-
     ->  split_string(Text, "", " \t\r\n", [Src])
     ;   Src = Text
     ),
-    string_length(Src, L1),
-    (   sub_string(Src, _, 1, 0, ".") -> End = "\n", L is L1 + 1, Rec = none
-    ;   End = " .\n", L is L1 + 3,
-        ( split_string(Src, "%", "", [_]) -> Rec = Src ; Rec = none )
-    ),
+    text_end(Src, End),
+    string_length(Src, L1), string_length(End, LE), L is L1 + LE,
+    (   End == " .\n", split_string(Src, "%", "", [_]) -> Rec = Src ; Rec = none ),
     item_sources(Ts, Max, Srcs, Ls, Infos).
 
 read_sources([], [], In, _, []) :-
@@ -116,15 +114,12 @@ many_assert(Parts, Mode, N) :-
     recordz(zpm_undo, rebuild),
     (   N > 0 -> recordz(zpm_records, rec(assert_many, Text)) ; true ).
 
-% many_assert(+Parts, +Mode, +LastPI, +N0, -N): LastPI is the predicate of the clause before, already
-% made the user's dynamic predicate (ensure_dynamic/1 once per run of clauses of one predicate).
+% many_assert(+Parts, +Mode, +LastPI, +N0, -N): LastPI as in assert_run/4.
 many_assert([], _, _, N, N).
 many_assert([H-B-Text|Ps], Mode, PI0, N0, N) :-
     clause_term(H, B, C),
-    functor(H, PN, PA),
-    ( PI0 == PN/PA -> true ; ensure_dynamic(H) ),
     (   Mode == "link", B == true, ground(H), \+ clause(user:H, true) -> New = true ; New = false ),
-    assertz(user:(H :- B)),
+    assert_run(H, B, PI0, PI),
     ( Text == none -> canon(C, S) ; S = Text ),
     write(S), write(' . '),
     (   Mode == "link", \+ bookkeeping(H), ( New == true -> true ; \+ linked_copy(C) )
@@ -133,7 +128,7 @@ many_assert([H-B-Text|Ps], Mode, PI0, N0, N) :-
     ;   true
     ),
     N1 is N0 + 1,
-    many_assert(Ps, Mode, PN/PA, N1, N).
+    many_assert(Ps, Mode, PI, N1, N).
 
 % linked_copy(+C): C was stored before and already has its interactive source (see add_source/2); a
 % ground fact that was not stored before needs no look (New above).

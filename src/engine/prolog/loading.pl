@@ -141,18 +141,15 @@ snap_read(In, Terms) :-
 snap_check_dynamic(N/A) :- atom(N), integer(A), A >= 0, !, functor(H, N, A), check_head(H).
 snap_check_dynamic(S) :- fail_with(syntax, "snapshot contains an invalid dynamic declaration: ~q", [S]).
 
-% snap_apply(+Terms, +Last, +N0, -N): assert the clauses in order; ensure_dynamic/1 runs once per run
-% of clauses of one predicate (it is a no-op for a predicate already made the user's).
+% snap_apply(+Terms, +Last, +N0, -N): assert the clauses in order (assert_run/4).
 snap_apply([], _, N, N).
 snap_apply([(:- dynamic(N/A))|Ts], _, C0, C) :- !,
     functor(H, N, A), ensure_dynamic(H), snap_apply(Ts, none, C0, C).
 snap_apply([T|Ts], Last, N0, N) :-
     clause_parts_raw(T, H, B),
-    functor(H, F, A),
-    (   Last == F/A -> true ; ensure_dynamic(H) ),
-    assertz(user:(H :- B)),
+    assert_run(H, B, Last, PI),
     N1 is N0 + 1,
-    snap_apply(Ts, F/A, N1, N).
+    snap_apply(Ts, PI, N1, N).
 
 snap_extra(Terms, Extra) :-
     findall(PI, member((:- dynamic(PI)), Terms), Declared),

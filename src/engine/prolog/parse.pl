@@ -20,9 +20,8 @@ parse_one(Text, T, VNs) :-
 parse_text(Text, T, VNs) :-
     split_string(Text, "", " \t\r\n", [Trim]),
     (   Trim == "" -> fail_with(syntax, "empty input: expected one Prolog term", []) ; true ),
-    (   sub_string(Trim, _, 1, 0, ".") -> string_concat(Trim, "\n", Src)
-    ;   string_concat(Trim, " .\n", Src)
-    ),
+    text_end(Trim, End),
+    string_concat(Trim, End, Src),
     catch(setup_call_cleanup(
               open_string(Src, In),
               ( read_term(In, T, [variable_names(VNs), syntax_errors(error), module(user)]),
@@ -34,6 +33,10 @@ parse_text(Text, T, VNs) :-
     (   Rest == end_of_file -> true
     ;   fail_with(syntax, "expected exactly one Prolog term, but more text follows it", [])
     ).
+
+% text_end(+Trim, -End): what ends a (trimmed) item text for reading: the end of a text that already
+% ends in "." needs only the layout after it.
+text_end(Trim, End) :- ( sub_string(Trim, _, 1, 0, ".") -> End = "\n" ; End = " .\n" ).
 
 % syntax_with_caret(+Src, +Error): throw the syntax error as zpm's message, followed by the offending
 % line with a caret under the column, and a hint when a name starts with a capital letter.

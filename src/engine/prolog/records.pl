@@ -4,8 +4,7 @@
 % exec(+Op, +Clause, -Affected)
 exec(assert, C, 1) :-
     clause_parts_raw(C, H, B),
-    ensure_dynamic(H),
-    assertz(user:(H :- B)).
+    assert_run(H, B, none, _).
 exec(retract, C, N) :-
     clause_parts_raw(C, H, B),
     (   user_clause(H, B, Ref, variant) -> erase(Ref), N = 1
@@ -51,17 +50,25 @@ user_clause(H, B, Ref, Mode) :-
     ;   H0 = H, B1 = B
     ), !.
 
+% assert_run(+H, +B, +PI0, -PI): make H's predicate the user's and assertz(H :- B), where PI0 is the
+% predicate of the clause asserted just before (none at the start): ensure_dynamic/1 runs once per run
+% of clauses of one predicate (for a predicate already made the user's it is a no-op).
+assert_run(H, B, PI0, F/A) :-
+    functor(H, F, A),
+    (   PI0 == F/A -> true ; ensure_dynamic(H) ),
+    assertz(user:(H :- B)).
+
 % apply_text(+Op, +Text, -N): apply one journal record given as text. An assert_many record holds
 % several clauses, each ended by " . ", asserted in order (N of them).
 apply_text(assert_many, Text, N) :- !,
-    setup_call_cleanup(open_string(Text, In), assert_stream(In, 0, N), close(In)).
+    setup_call_cleanup(open_string(Text, In), assert_stream(In, none, 0, N), close(In)).
 apply_text(Op, Text, N) :-
     parse_text(Text, T, _),
     exec(Op, T, N).
 
-assert_stream(In, N0, N) :-
+assert_stream(In, PI0, N0, N) :-
     read_term(In, T, [syntax_errors(error), module(user)]),
     (   T == end_of_file -> N = N0
-    ;   exec(assert, T, _), N1 is N0 + 1, assert_stream(In, N1, N)
+    ;   clause_parts_raw(T, H, B), assert_run(H, B, PI0, PI), N1 is N0 + 1, assert_stream(In, PI, N1, N)
     ).
 
