@@ -54,11 +54,27 @@ export function limitsFromEnv(overrides: Partial<Limits> = {}): Limits {
   };
 }
 
-/** Operations whose work is bounded by the size of their text (parsing and asserting, no user goals). */
-const BULK_OPS = new Set(["remember_many", "import_read", "import_chunk"]);
+/** Characters of text among `args`. */
+function textChars(args: readonly unknown[]): number {
+  let chars = 0;
+  for (const a of args) if (typeof a === "string") chars += a.length;
+  return chars;
+}
+
+/**
+ * Operations whose work is bounded by the size of their text (parsing and asserting, no user goals),
+ * with that size in characters: the text they are given, or for an import chunk (whose clauses the
+ * engine holds) the size of the file they came from.
+ */
+const BULK_OPS: Readonly<Record<string, (args: readonly unknown[]) => number>> = {
+  remember_many: textChars,
+  import_read: textChars,
+  import_chunk: (args) => typeof args[1] === "number" ? args[1] : 0,
+};
+
 /** Whether `op` is a bulk operation: its work is bounded by the size of its text. */
 export function isBulkOp(op: string): boolean {
-  return BULK_OPS.has(op);
+  return Object.hasOwn(BULK_OPS, op);
 }
 
 /** Extra deadline per KiB of text for a bulk operation (a hang bound; 100k facts parse in about 2 s). */
@@ -70,8 +86,6 @@ const BULK_MS_PER_KIB = 40;
  */
 export function deadlineFor(limits: Limits, op: string, args: readonly unknown[]): number {
   if (!isBulkOp(op)) return limits.timeoutMs;
-  let chars = 0;
-  for (const a of args) if (typeof a === "string") chars += a.length;
-  if (op === "import_chunk" && typeof args[1] === "number") chars += args[1]; // the file's size
+  const chars = BULK_OPS[op](args);
   return Math.min(MAX_TIMEOUT_MS, limits.timeoutMs + Math.ceil(chars / 1024) * BULK_MS_PER_KIB);
 }
