@@ -30,14 +30,15 @@ export function* readLinesSync(read: (buf: Uint8Array) => number | null): Genera
   for (;;) {
     const n = read(buf);
     if (n === null) break;
+    const got = buf.subarray(0, n); // search only what this read filled in, not older bytes after it
     let from = 0;
-    for (let i = buf.indexOf(10, 0); i >= 0 && i < n; i = buf.indexOf(10, from)) {
-      parts.push(decoder.decode(buf.subarray(from, i)));
+    for (let i = got.indexOf(10); i >= 0; i = got.indexOf(10, from)) {
+      parts.push(decoder.decode(got.subarray(from, i)));
       yield parts.join("");
       parts = [];
       from = i + 1;
     }
-    if (from < n) parts.push(decoder.decode(buf.subarray(from, n), { stream: true }));
+    if (from < n) parts.push(decoder.decode(got.subarray(from), { stream: true }));
   }
   const rest = parts.join("") + decoder.decode();
   if (rest.length > 0) yield rest;
